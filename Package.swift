@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The kernels are `@inlinable` SIMD code. Without `-target-cpu`, `SIMD8/16<Float>.addingProduct`
+// lowers to libm `fmaf` calls (~30x slower, silently), so every target that inlines the kernels
+// is compiled for the host CPU. Override with HOGWILD_TARGET_CPU (e.g. `x86-64-v3` for a portable
+// AVX2+FMA build, or `none` to leave the compiler's default).
+let targetCPU = Context.environment["HOGWILD_TARGET_CPU"] ?? "native"
+let cpuFlags: [SwiftSetting] = targetCPU == "none" ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
+let cCPUFlags: [CSetting] = targetCPU == "none" ? [] : [.unsafeFlags(["-march=\(targetCPU)"])]
+
+let package = Package(
+    name: "Hogwild",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "hogwild", targets: ["Trainer"]),
+        .library(name: "Hogwild", targets: ["Hogwild"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CJemalloc",
+            pkgConfig: "jemalloc",
+            providers: [.apt(["libjemalloc-dev"])]
+        ),
+        .target(name: "CHogwildShims", cSettings: cCPUFlags),
+        .target(name: "Kernels", swiftSettings: cpuFlags),
+        .target(name: "Hogwild", dependencies: ["Kernels", "CHogwildShims"], swiftSettings: cpuFlags),
+        .executableTarget(
+            name: "Trainer",
+            dependencies: [
+                "Hogwild", "CJemalloc",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: cpuFlags
+        ),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: cpuFlags),
+        .testTarget(name: "HogwildTests", dependencies: ["Hogwild"], swiftSettings: cpuFlags),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer"], swiftSettings: cpuFlags),
+    ]
+)

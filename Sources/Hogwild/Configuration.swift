@@ -1,0 +1,66 @@
+/// The training objective for a triplet (user, positive, negative).
+public enum Loss: String, Codable, Sendable, CaseIterable {
+    /// Hinge loss `max(0, margin − s(u,p) + s(u,n))`.
+    case margin
+    /// Bayesian personalised ranking `−log σ(s(u,p) − s(u,n))`, on dot products.
+    case bpr
+}
+
+/// How a user row scores an item row.
+public enum Similarity: String, Codable, Sendable, CaseIterable {
+    case cosine
+    case dot
+}
+
+/// Which items may be drawn as a triplet's negative.
+public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
+    /// Uniform over all items, redrawn only if it is the positive itself.
+    case uniform
+    /// Uniform over the items that are not the user's training positives (redrawn up to
+    /// `TrainingConfiguration.maxRedraws` times, then the triplet is skipped).
+    case unseen
+}
+
+/// Every hyper-parameter of a training run.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    /// Embedding width.
+    public var dimension = 64
+    public var loss = Loss.margin
+    public var similarity = Similarity.cosine
+    /// The hinge margin (margin loss only).
+    public var margin: Float = 1.0
+    /// The learning rate at the start; it decays linearly to `finalLearningRateFraction` of that.
+    public var learningRate: Float = 0.05
+    public var finalLearningRateFraction: Float = 0.0
+    /// L2 regularisation strength, applied to the rows each update moves.
+    public var l2: Float = 0
+    public var epochs = 10
+    /// Worker threads.
+    public var threads = 1
+    public var seed: UInt64 = 1
+    public var negatives = NegativeSampling.unseen
+    /// The standard deviation of the initial row entries, divided by √dimension.
+    public var initScale: Float = 1.0
+
+    /// How many times a negative that is a training positive is redrawn before the triplet is skipped.
+    public static let maxRedraws = 32
+
+    public init() {}
+
+    /// Checks every value; the message names the flag.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
+            if !ok { throw HogwildError(message()) }
+        }
+        try check(dimension >= 1 && dimension <= 65_536, "--dim must be between 1 and 65536 (got \(dimension))")
+        try check(threads >= 1 && threads <= 4096, "--threads must be at least 1 (got \(threads))")
+        try check(epochs >= 0, "--epochs must be 0 or more (got \(epochs))")
+        try check(learningRate.isFinite && learningRate > 0, "--lr must be a positive finite number (got \(learningRate))")
+        try check(finalLearningRateFraction.isFinite && finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1,
+                  "--final-lr-fraction must be between 0 and 1 (got \(finalLearningRateFraction))")
+        try check(l2.isFinite && l2 >= 0, "--l2 must be a finite number ≥ 0 (got \(l2))")
+        try check(margin.isFinite && margin >= 0, "--margin must be a finite number ≥ 0 (got \(margin))")
+        try check(initScale.isFinite && initScale > 0, "--init-scale must be a positive finite number (got \(initScale))")
+        try check(!(loss == .bpr && similarity == .cosine), "--loss bpr needs --similarity dot")
+    }
+}

@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where a data set's files are: a training file and, optionally, a test file. Without a test
+/// file, `Dataset.load` holds out positives per user.
+public struct DataSource: Sendable, Equatable {
+    /// A short name for reports: the catalogue name or the training file's path.
+    public var name: String
+    public var trainFile: String
+    public var testFile: String?
+
+    public init(name: String, trainFile: String, testFile: String? = nil) {
+        self.name = name
+        self.trainFile = trainFile
+        self.testFile = testFile
+    }
+}
+
+/// The named public data sets `--data` understands, and where they are looked for.
+///
+/// Search order: `$HOGWILD_DATA/<name>`, then `$XDG_CACHE_HOME/hogwild/<name>` (default
+/// `~/.cache/hogwild/<name>`). MovieLens' licence forbids redistributing the files, so they are
+/// read where the user put them and never copied into the repository.
+public enum DataCatalog {
+    struct Entry {
+        let name: String
+        let trainFile: String
+        let testFile: String?
+    }
+
+    static let entries = [
+        Entry(name: "ml-100k", trainFile: "ua.base", testFile: "ua.test"),
+        Entry(name: "ml-latest-small", trainFile: "ratings.csv", testFile: nil),
+    ]
+
+    /// The catalogue's names.
+    public static var names: [String] { entries.map(\.name) }
+
+    /// The folders searched for data set `name`, in order.
+    public static func searchFolders(for name: String, environment: [String: String]) -> [String] {
+        var folders: [String] = []
+        if let root = environment["HOGWILD_DATA"], !root.isEmpty { folders.append("\(root)/\(name)") }
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
+            folders.append("\(cache)/hogwild/\(name)")
+        } else if let home = environment["HOME"], !home.isEmpty {
+            folders.append("\(home)/.cache/hogwild/\(name)")
+        }
+        return folders
+    }
+
+    /// Resolves a `--data` argument: a catalogue name, or the path of an interaction file
+    /// (then `test` is the optional test file's path).
+    public static func resolve(_ spec: String, test: String?, environment: [String: String]) throws -> DataSource {
+        guard let entry = entries.first(where: { $0.name == spec }) else {
+            if access(spec, F_OK) == 0 || spec.contains("/") || spec.contains(".") {
+                return DataSource(name: spec, trainFile: spec, testFile: test)
+            }
+            throw HogwildError("unknown data set '\(spec)': not a file, and not one of \(names.joined(separator: ", "))")
+        }
+        let folders = searchFolders(for: entry.name, environment: environment)
+        for folder in folders where access("\(folder)/\(entry.trainFile)", R_OK) == 0 {
+            return DataSource(name: entry.name, trainFile: "\(folder)/\(entry.trainFile)",
+                              testFile: test ?? entry.testFile.map { "\(folder)/\($0)" })
+        }
+        let looked = folders.isEmpty ? "(HOGWILD_DATA and HOME are unset)" : folders.joined(separator: " and ")
+        throw HogwildError("data set '\(entry.name)' not found: looked for \(entry.trainFile) in \(looked); "
+            + "download it from https://grouplens.org/datasets/movielens/ and unzip it into $HOGWILD_DATA or ~/.cache/hogwild")
+    }
+}
+
+/// Training and test positives over one id space.
+///
+/// The item universe is every item seen in either file at any rating, so the evaluator ranks a
+/// user's test positives against every known item the user has not interacted with positively in
+/// training — on ml-100k's ua split: 1,682 items, 943 users, 934 of them with a test positive.
+public struct Dataset: Sendable {
+    public let source: DataSource
+    public let users: IDMap
+    public let items: IDMap
+    /// Training positives.
+    public let train: InteractionMatrix
+    /// Test positives (possibly none).
+    public let test: InteractionMatrix
+    /// How the test set was made, for reports.
+    public let split: String
+
+    /// Loads `source`: positives are ratings ≥ `minRating` (every line of a file without ratings).
+    ///
+    /// With a test file, the split is the two files. Without one, `holdout` positives of every
+    /// user who has more than `holdout` are moved to the test set, chosen by `seed`.
+    ///
+    /// - Parameter ids: when given, the id maps of a trained model: ids outside them are errors.
+    public static func load(_ source: DataSource, minRating: Float, holdout: Int, seed: UInt64,
+                            ids: (users: IDMap, items: IDMap)? = nil) throws -> Dataset {
+        var users = ids?.users ?? IDMap(), items = ids?.items ?? IDMap()
+        let frozen = ids != nil
+        let trainRecords = try RatingsReader.read(source.trainFile, users: &users, items: &items, addNewIDs: !frozen)
+        let testRecords = try source.testFile.map {
+            try RatingsReader.read($0, users: &users, items: &items, addNewIDs: !frozen)
+        }
+        let positives = { (records: RatingRecords) -> (users: [Int32], items: [Int32]) in
+            var u: [Int32] = [], i: [Int32] = []
+            for k in 0..<records.count where records.isPositive(k, minRating: minRating) {
+                u.append(records.users[k])
+                i.append(records.items[k])
+            }
+            return (u, i)
+        }
+        let trainPositives = positives(trainRecords)
+        let all = InteractionMatrix(userCount: users.count, itemCount: items.count,
+                                    users: trainPositives.users, items: trainPositives.items)
+        if let testRecords, let testFile = source.testFile {
+            let testPositives = positives(testRecords)
+            let test = InteractionMatrix(userCount: users.count, itemCount: items.count,
+                                         users: testPositives.users, items: testPositives.items)
+            return Dataset(source: source, users: users, items: items, train: all, test: test,
+                           split: "\(source.trainFile) / \(testFile)")
+        }
+        // Per-user holdout from the training file.
+        var trainUsers: [Int32] = [], trainItems: [Int32] = [], testUsers: [Int32] = [], testItems: [Int32] = []
+        var rng = RandomSource(seed: seed ^ 0x686F_6C64_6F75_74)  // "holdout"
+        for u in 0..<users.count {
+            var row = all.items(of: u)
+            let k = row.count > holdout ? holdout : 0
+            for j in 0..<k {
+                row.swapAt(j, j + rng.next(below: row.count - j))
+                testUsers.append(Int32(u))
+                testItems.append(row[j])
+            }
+            for j in k..<row.count {
+                trainUsers.append(Int32(u))
+                trainItems.append(row[j])
+            }
+        }
+        return Dataset(
+            source: source, users: users, items: items,
+            train: InteractionMatrix(userCount: users.count, itemCount: items.count, users: trainUsers, items: trainItems),
+            test: InteractionMatrix(userCount: users.count, itemCount: items.count, users: testUsers, items: testItems),
+            split: holdout > 0 ? "\(holdout) positives per user held out of \(source.trainFile) (seed \(seed))" : "no test set")
+    }
+
+    /// The number of users with at least one test positive.
+    public var usersWithTestPositives: Int {
+        test.withUnsafeHandle { csr in (0..<users.count).reduce(0) { $0 + (csr.row($1).isEmpty ? 0 : 1) } }
+    }
+}

@@ -1,0 +1,36 @@
+/// A trained (or freshly initialised) model: user and item tables over the id maps of the data
+/// they were trained on, and the configuration that made them.
+public final class EmbeddingModel: @unchecked Sendable {
+    public let configuration: TrainingConfiguration
+    public let users: IDMap
+    public let items: IDMap
+    public let userTable: EmbeddingTable
+    public let itemTable: EmbeddingTable
+    /// Epochs of training the tables have had.
+    public internal(set) var epochsTrained: Int
+
+    /// A model with rows drawn from `N(0, (initScale/√dim)²)`, seeded by the configuration's seed.
+    public init(configuration: TrainingConfiguration, users: IDMap, items: IDMap) {
+        self.configuration = configuration
+        self.users = users
+        self.items = items
+        userTable = EmbeddingTable(rowCount: users.count, dimension: configuration.dimension)
+        itemTable = EmbeddingTable(rowCount: items.count, dimension: configuration.dimension)
+        let std = configuration.initScale / Float(configuration.dimension).squareRoot()
+        userTable.randomize(seed: RandomSource.mix(configuration.seed ^ 0x7573_6572), standardDeviation: std)
+        itemTable.randomize(seed: RandomSource.mix(configuration.seed ^ 0x6974_656D), standardDeviation: std)
+        epochsTrained = 0
+    }
+
+    /// A model with the given tables (used by the model file reader).
+    public init(configuration: TrainingConfiguration, users: IDMap, items: IDMap,
+                userTable: EmbeddingTable, itemTable: EmbeddingTable, epochsTrained: Int) {
+        precondition(userTable.rowCount == users.count && itemTable.rowCount == items.count)
+        self.configuration = configuration
+        self.users = users
+        self.items = items
+        self.userTable = userTable
+        self.itemTable = itemTable
+        self.epochsTrained = epochsTrained
+    }
+}

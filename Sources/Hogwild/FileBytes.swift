@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whole-file reads and crash-safe whole-file writes, with errors that name the file.
+public enum FileBytes {
+    /// The contents of `path`, followed by one extra zero byte (so C number parsers stop at the
+    /// end of the data). The returned count excludes that byte.
+    public static func read(_ path: String) throws -> (bytes: [UInt8], count: Int) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw HogwildError("cannot read '\(path)': it is a directory") }
+        let size = Int(info.st_size)
+        var bytes = [UInt8](repeating: 0, count: size + 1)
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            while done < size {
+                let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw HogwildError("cannot read '\(path)': \(errorText())")
+                }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        bytes[done] = 0
+        return (bytes, done)
+    }
+
+    /// Writes a file atomically: `produce` streams the contents into a temporary file next to
+    /// `path`, which is flushed to disk and then renamed over `path`. A crash or kill at any
+    /// moment leaves either the old file or the new one, never a mix; on error the temporary
+    /// file is removed and `path` is untouched.
+    public static func writeAtomically(_ path: String, _ produce: (inout FileSink) throws -> Void) throws {
+        let temporary = "\(path).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw HogwildError("cannot write '\(path)': \(errorText())") }
+        var sink = FileSink(fd: fd, path: path)
+        do {
+            try produce(&sink)
+            try sink.flush()
+            guard fsync(fd) == 0 else { throw HogwildError("cannot write '\(path)': \(errorText())") }
+            close(fd)
+            guard rename(temporary, path) == 0 else { throw HogwildError("cannot write '\(path)': \(errorText())") }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Writes `text` to `path` atomically.
+    public static func writeAtomically(_ path: String, text: String) throws {
+        try writeAtomically(path) { sink in try sink.write(Array(text.utf8)) }
+    }
+
+    static func errorText() -> String { String(cString: strerror(errno)) }
+}
+
+/// A buffered writer over a file descriptor (1 MiB buffer).
+public struct FileSink {
+    let fd: Int32
+    let path: String
+    private var buffer: [UInt8] = []
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    /// Appends raw bytes.
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if buffer.count + bytes.count > 1 << 20 { try flush() }
+        if bytes.count >= 1 << 20 { try writeAll(bytes); return }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Appends raw bytes.
+    public mutating func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    mutating func flush() throws {
+        let pending = buffer
+        buffer.removeAll(keepingCapacity: true)
+        try pending.withUnsafeBytes { try writeAll($0) }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw HogwildError("cannot write '\(path)': \(FileBytes.errorText())")
+            }
+            done += n
+        }
+    }
+}

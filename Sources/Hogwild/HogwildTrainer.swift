@@ -1,0 +1,272 @@
+import CHogwildShims
+import Dispatch
+import Kernels
+
+/// A (user, positive item) training pair.
+public struct TrainingPair: Sendable, Equatable, BitwiseCopyable {
+    public var user: Int32
+    public var item: Int32
+}
+
+/// One epoch's figures.
+public struct EpochStatistics: Sendable, Codable {
+    /// 1-based epoch number over the model's lifetime.
+    public var epoch: Int
+    /// Triplets trained (skipped ones excluded).
+    public var triplets: Int
+    /// Mean loss per triplet, before each triplet's update.
+    public var meanLoss: Double
+    /// Share of triplets whose positive did not beat the negative by the margin
+    /// (for BPR: scored below it), i.e. that produced an update.
+    public var violationRate: Double
+    /// Wall time of the epoch, shuffling included.
+    public var seconds: Double
+    /// Learning rate at the epoch's start.
+    public var learningRate: Double
+
+    public var tripletsPerSecond: Double { seconds > 0 ? Double(triplets) / seconds : 0 }
+}
+
+/// Per-worker tallies, one cache line each so that workers never share a line.
+struct WorkerTally {
+    var loss: Double = 0
+    var violations = 0
+    var triplets = 0
+    var skipped = 0
+    private var padding: (Int, Int, Int, Int) = (0, 0, 0, 0)
+}
+
+/// One triplet objective, resolved at compile time so the inner loop is specialised per loss.
+protocol TripletObjective {
+    /// Losses above this count as violations.
+    static var violationThreshold: Float { get }
+    static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
+                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float) -> Float
+}
+
+enum CosineMarginObjective: TripletObjective {
+    static var violationThreshold: Float { 0 }
+    @inline(__always)
+    static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
+                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float) -> Float {
+        TripletStep.cosineMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2)
+    }
+}
+
+enum DotMarginObjective: TripletObjective {
+    static var violationThreshold: Float { 0 }
+    @inline(__always)
+    static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
+                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float) -> Float {
+        TripletStep.dotMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2)
+    }
+}
+
+enum DotBPRObjective: TripletObjective {
+    static var violationThreshold: Float { 0.693_147_2 }  // ln 2: u·p < u·n
+    @inline(__always)
+    static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
+                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float) -> Float {
+        TripletStep.dotBPR(user: u, positive: p, negative: n, count: count, learningRate: lr, l2: l2)
+    }
+}
+
+/// Lock-free parallel SGD over (user, positive, sampled negative) triplets — Hogwild
+/// (Recht, Ré, Wright & Niu, 2011).
+///
+/// **Schedule.** The training pairs are stored user by user and cut into one contiguous shard
+/// per worker at user boundaries, so no two workers ever write the same *user* row. Each epoch,
+/// every worker shuffles its own shard with its own generator (seeded by seed, epoch and worker),
+/// then walks it, drawing one negative per pair. A run with one worker and a seed is
+/// reproducible bit for bit.
+///
+/// **The intended race.** Workers read and write *item* rows of the shared table with no lock
+/// and no atomic: a popular item may be updated by two workers at once, and a step may read a row
+/// half-written by another. Hogwild's analysis shows sparse updates make such collisions rare
+/// and harmless to convergence. This is the only unsynchronised sharing in the engine: tallies
+/// live on separate cache lines and are summed after `concurrentPerform` returns.
+///
+/// **Inner loop.** No allocation, lock, atomic, bounds-checked access or Foundation call: raw
+/// row pointers, the fused `TripletStep` kernels, a branch-free CSR search for the "is it a
+/// positive?" redraw, and software prefetch of the rows `prefetchDistance` triplets ahead.
+public final class HogwildTrainer: @unchecked Sendable {
+    public let model: EmbeddingModel
+    public let train: InteractionMatrix
+    let pairs: AlignedBuffer<TrainingPair>
+    let shardStarts: [Int]
+    let tallies: AlignedBuffer<WorkerTally>
+
+    /// How many triplets ahead the rows are prefetched (a power of two).
+    static let prefetchDistance = 8
+
+    /// Prepares training `model` on `train` (whose ids must be the model's).
+    public init(model: EmbeddingModel, train: InteractionMatrix) throws {
+        let config = model.configuration
+        try config.validate()
+        guard train.userCount == model.users.count, train.itemCount == model.items.count else {
+            throw HogwildError("training data (\(train.userCount) users, \(train.itemCount) items) does not match the model (\(model.users.count) users, \(model.items.count) items)")
+        }
+        guard model.items.count >= 2 else { throw HogwildError("training needs at least 2 items (found \(model.items.count))") }
+        self.model = model
+        self.train = train
+        var list = [TrainingPair]()
+        list.reserveCapacity(train.nonZeroCount)
+        var starts = [0]
+        train.withUnsafeHandle { csr in
+            let target = { (w: Int) in w * train.nonZeroCount / config.threads }
+            for u in 0..<train.userCount {
+                if list.count >= target(starts.count), starts.count < config.threads { starts.append(list.count) }
+                for item in csr.row(u) { list.append(TrainingPair(user: Int32(u), item: item)) }
+            }
+        }
+        while starts.count <= config.threads { starts.append(list.count) }
+        pairs = AlignedBuffer(list)
+        shardStarts = starts
+        tallies = AlignedBuffer(count: config.threads)
+    }
+
+    /// The number of training pairs (triplets per epoch, before skips).
+    public var pairCount: Int { pairs.count }
+
+    /// Trains one epoch with `configuration.threads` workers.
+    ///
+    /// - Throws: if the loss stops being finite (the learning rate is too high).
+    @discardableResult
+    public func trainEpoch() throws -> EpochStatistics {
+        let config = model.configuration
+        let epoch = model.epochsTrained
+        let started = DispatchTime.now().uptimeNanoseconds
+        let lrStart = learningRate(atProgress: Double(epoch) / Double(max(config.epochs, 1)))
+        DispatchQueue.concurrentPerform(iterations: config.threads) { worker in
+            let tally: WorkerTally
+            switch (config.loss, config.similarity) {
+            case (.margin, .cosine): tally = runShard(CosineMarginObjective.self, worker: worker, epoch: epoch)
+            case (.margin, .dot): tally = runShard(DotMarginObjective.self, worker: worker, epoch: epoch)
+            case (.bpr, _): tally = runShard(DotBPRObjective.self, worker: worker, epoch: epoch)
+            }
+            tallies.withUnsafeMutableBufferPointer { $0[worker] = tally }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        var total = WorkerTally()
+        for t in tallies.array {
+            total.loss += t.loss
+            total.violations += t.violations
+            total.triplets += t.triplets
+        }
+        model.epochsTrained += 1
+        guard total.loss.isFinite else {
+            throw HogwildError("training diverged in epoch \(epoch + 1) (the loss is not finite): lower --lr (now \(config.learningRate))")
+        }
+        let n = Double(max(total.triplets, 1))
+        return EpochStatistics(epoch: epoch + 1, triplets: total.triplets, meanLoss: total.loss / n,
+                               violationRate: Double(total.violations) / n, seconds: seconds,
+                               learningRate: Double(lrStart))
+    }
+
+    /// The scheduled learning rate after `progress` (0…1) of all epochs.
+    func learningRate(atProgress progress: Double) -> Float {
+        let config = model.configuration
+        let p = min(max(progress, 0), 1)
+        return config.learningRate * Float(1 - (1 - Double(config.finalLearningRateFraction)) * p)
+    }
+
+    /// One worker's epoch over its shard.
+    private func runShard<Objective: TripletObjective>(_: Objective.Type, worker: Int, epoch: Int) -> WorkerTally {
+        let config = model.configuration
+        let lo = shardStarts[worker], count = shardStarts[worker + 1] - lo
+        guard count > 0 else { return WorkerTally() }
+        var rng = RandomSource.stream(seed: config.seed, epoch: epoch, worker: worker)
+        let epochs = Double(max(config.epochs, 1))
+        let lrStart = learningRate(atProgress: Double(epoch) / epochs)
+        let lrEnd = learningRate(atProgress: Double(epoch + 1) / epochs)
+        let lrSlope = (lrStart - lrEnd) / Float(count)
+        let margin = config.margin, l2 = config.l2
+        let excludePositives = config.negatives == .unseen
+        let maxRedraws = TrainingConfiguration.maxRedraws
+        let distance = HogwildTrainer.prefetchDistance, mask = distance - 1
+
+        return pairs.withUnsafeMutableBufferPointer { allPairs in
+            model.userTable.withUnsafeHandle { users in
+                model.itemTable.withUnsafeHandle { items in
+                    train.withUnsafeHandle { csr in
+                        withUnsafeTemporaryAllocation(of: Int.self, capacity: distance) { ring in
+                            let shard = allPairs.baseAddress! + lo
+                            // Fisher–Yates over this worker's shard.
+                            var k = count - 1
+                            while k > 0 {
+                                let j = rng.next(below: k + 1)
+                                let t = shard[k]; shard[k] = shard[j]; shard[j] = t
+                                k -= 1
+                            }
+                            let itemCount = items.rowCount, stride = users.stride
+                            let linesPerRow = stride / 16
+
+                            // Draws the negative for pair `index`, or -1 to skip the triplet.
+                            @inline(__always) func drawNegative(_ index: Int) -> Int {
+                                let pair = shard[index]
+                                var negative = rng.next(below: itemCount)
+                                if excludePositives {
+                                    var redraws = 0
+                                    while Int32(truncatingIfNeeded: negative) == pair.item ||
+                                            csr.contains(user: Int(pair.user), item: Int32(truncatingIfNeeded: negative)) {
+                                        if redraws == maxRedraws { return -1 }
+                                        negative = rng.next(below: itemCount)
+                                        redraws &+= 1
+                                    }
+                                } else {
+                                    while Int32(truncatingIfNeeded: negative) == pair.item {
+                                        negative = rng.next(below: itemCount)
+                                    }
+                                }
+                                return negative
+                            }
+                            @inline(__always) func prefetch(_ row: UnsafeMutablePointer<Float>) {
+                                var line = 0
+                                while line < linesPerRow {
+                                    hogwild_prefetch_write(row + line &* 16)
+                                    line &+= 1
+                                }
+                            }
+                            @inline(__always) func prepare(_ index: Int) {
+                                let negative = drawNegative(index)
+                                ring[index & mask] = negative
+                                let pair = shard[index]
+                                prefetch(users.row(Int(pair.user)))
+                                prefetch(items.row(Int(pair.item)))
+                                if negative >= 0 { prefetch(items.row(negative)) }
+                            }
+
+                            var i = 0
+                            while i < min(distance, count) { prepare(i); i &+= 1 }
+                            var lossSum = 0.0, violations = 0, skipped = 0
+                            let threshold = Objective.violationThreshold
+                            i = 0
+                            while i < count {
+                                let negative = ring[i & mask]
+                                let pair = shard[i]
+                                if i &+ distance < count { prepare(i &+ distance) }
+                                if negative < 0 {
+                                    skipped &+= 1
+                                } else {
+                                    let lr = lrStart - lrSlope * Float(i)
+                                    let loss = Objective.step(users.row(Int(pair.user)), items.row(Int(pair.item)),
+                                                              items.row(negative), count: stride,
+                                                              margin: margin, lr: lr, l2: l2)
+                                    lossSum += Double(loss)
+                                    violations &+= loss > threshold ? 1 : 0
+                                }
+                                i &+= 1
+                            }
+                            var tally = WorkerTally()
+                            tally.loss = lossSum
+                            tally.violations = violations
+                            tally.triplets = count - skipped
+                            tally.skipped = skipped
+                            return tally
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

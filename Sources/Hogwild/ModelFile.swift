@@ -1,0 +1,211 @@
+import Foundation
+
+/// The binary model format, version 1 (all integers little-endian):
+///
+/// ```
+/// "HOGWILD\u{1}"  8 bytes magic
+/// version         UInt32 = 1
+/// headerLength    UInt32, then that many bytes of JSON (`ModelFile.Header`)
+/// user ids        per user: UInt32 byte length + UTF-8 bytes
+/// item ids        likewise
+/// user table      users × dim Float32, row-major, no padding
+/// item table      items × dim Float32
+/// checksum        UInt64 over every byte before it (`ModelFile.checksum`)
+/// ```
+///
+/// Files are written atomically (temporary file, flush, rename): an interrupted save leaves the
+/// previous file intact. Loading checks magic, version, sizes and checksum, and each failure is a
+/// one-line `HogwildError`.
+public enum ModelFile {
+    static let magic: [UInt8] = Array("HOGWILD".utf8) + [1]
+    public static let version: UInt32 = 1
+
+    /// The JSON header: everything but the ids and tables.
+    public struct Header: Codable, Sendable {
+        public var configuration: TrainingConfiguration
+        public var userCount: Int
+        public var itemCount: Int
+        public var epochsTrained: Int
+        /// The files the model was trained on, for reports and exports.
+        public var trainFile: String?
+        public var testFile: String?
+    }
+
+    /// Writes `model` to `path` atomically.
+    public static func save(_ model: EmbeddingModel, to path: String, source: DataSource? = nil) throws {
+        let header = Header(configuration: model.configuration, userCount: model.users.count,
+                            itemCount: model.items.count, epochsTrained: model.epochsTrained,
+                            trainFile: source?.trainFile, testFile: source?.testFile)
+        let json = try JSONEncoder().encode(header)
+        try FileBytes.writeAtomically(path) { sink in
+            var hash = Checksum()
+            func emit(_ bytes: UnsafeRawBufferPointer) throws {
+                hash.update(bytes)
+                try sink.write(bytes)
+            }
+            func emit<T: FixedWidthInteger>(_ value: T) throws {
+                try withUnsafeBytes(of: value.littleEndian) { try emit($0) }
+            }
+            try magic.withUnsafeBytes { try emit($0) }
+            try emit(version)
+            try emit(UInt32(json.count))
+            try json.withUnsafeBytes { try emit($0) }
+            for ids in [model.users.ids, model.items.ids] {
+                for id in ids {
+                    let utf8 = Array(id.utf8)
+                    try emit(UInt32(utf8.count))
+                    try utf8.withUnsafeBytes { try emit($0) }
+                }
+            }
+            for table in [model.userTable, model.itemTable] {
+                try table.withUnsafeHandle { handle in
+                    for r in 0..<table.rowCount {
+                        try emit(UnsafeRawBufferPointer(start: handle.row(r), count: table.dimension * 4))
+                    }
+                }
+            }
+            try emit(hash.value)
+        }
+    }
+
+    /// Reads a model written by `save`.
+    public static func load(_ path: String) throws -> (model: EmbeddingModel, header: Header) {
+        let (bytes, size) = try FileBytes.read(path)
+        var reader = ByteReader(bytes: bytes, count: size, path: path)
+        guard size >= magic.count, Array(bytes[0..<magic.count]) == magic else {
+            throw HogwildError("'\(path)' is not a Hogwild model file (bad magic bytes)")
+        }
+        reader.offset = magic.count
+        let version: UInt32 = try reader.integer()
+        guard version == ModelFile.version else {
+            throw HogwildError("'\(path)' is a version \(version) model; this build reads version \(ModelFile.version)")
+        }
+        guard size >= magic.count + 12 else { throw reader.truncated() }
+        let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: size - 8, as: UInt64.self) }.littleEndian
+        var hash = Checksum()
+        bytes.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(rebasing: $0[0..<(size - 8)])) }
+        guard hash.value == stored else {
+            throw HogwildError("'\(path)' is corrupted or truncated (checksum mismatch)")
+        }
+        let headerLength: UInt32 = try reader.integer()
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(try reader.bytes(Int(headerLength))))
+        } catch let error as HogwildError {
+            throw error
+        } catch {
+            throw HogwildError("'\(path)' has an unreadable header")
+        }
+        let config = header.configuration
+        guard (try? config.validate()) != nil, header.userCount >= 0, header.itemCount >= 0 else {
+            throw HogwildError("'\(path)' has an invalid header")
+        }
+        func readIDs(_ count: Int) throws -> IDMap {
+            var ids = [String]()
+            ids.reserveCapacity(count)
+            for _ in 0..<count {
+                let length: UInt32 = try reader.integer()
+                ids.append(String(decoding: try reader.bytes(Int(length)), as: UTF8.self))
+            }
+            do { return try IDMap(ids: ids) } catch { throw HogwildError("'\(path)': \(error)") }
+        }
+        let users = try readIDs(header.userCount)
+        let items = try readIDs(header.itemCount)
+        func readTable(_ rows: Int) throws -> EmbeddingTable {
+            let table = EmbeddingTable(rowCount: rows, dimension: config.dimension)
+            let rowBytes = config.dimension * 4
+            guard reader.offset + rows * rowBytes <= size - 8 else { throw reader.truncated() }
+            table.withUnsafeHandle { handle in
+                bytes.withUnsafeBytes { raw in
+                    for r in 0..<rows {
+                        UnsafeMutableRawPointer(handle.row(r))
+                            .copyMemory(from: raw.baseAddress! + reader.offset + r * rowBytes, byteCount: rowBytes)
+                    }
+                }
+            }
+            reader.offset += rows * rowBytes
+            return table
+        }
+        let userTable = try readTable(header.userCount)
+        let itemTable = try readTable(header.itemCount)
+        guard reader.offset == size - 8 else {
+            throw HogwildError("'\(path)' has \(size - 8 - reader.offset) unexpected bytes before its checksum")
+        }
+        let model = EmbeddingModel(configuration: config, users: users, items: items,
+                                   userTable: userTable, itemTable: itemTable, epochsTrained: header.epochsTrained)
+        return (model, header)
+    }
+
+    /// A 64-bit multiply–xor checksum over 8-byte words, a zero-padded tail and the length. Any
+    /// change to a single word changes it, because every step is a bijection of the running state.
+    struct Checksum {
+        private var state: UInt64 = 0xCBF2_9CE4_8422_2325
+        private var pending: [UInt8] = []
+        private var length: UInt64 = 0
+
+        mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            length &+= UInt64(bytes.count)
+            var k = 0
+            while !pending.isEmpty && k < bytes.count {
+                pending.append(bytes[k])
+                k += 1
+                if pending.count == 8 {
+                    Checksum.mix(&state, pending.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            while k + 8 <= bytes.count {
+                Checksum.mix(&state, bytes.loadUnaligned(fromByteOffset: k, as: UInt64.self))
+                k += 8
+            }
+            if k < bytes.count { pending.append(contentsOf: bytes[k...]) }
+        }
+
+        /// The checksum of everything so far.
+        var value: UInt64 {
+            var s = state
+            if !pending.isEmpty {
+                var tail: UInt64 = 0
+                for (shift, byte) in pending.enumerated() { tail |= UInt64(byte) << (8 * UInt64(shift)) }
+                Checksum.mix(&s, tail)
+            }
+            Checksum.mix(&s, length)
+            return s
+        }
+
+        private static func mix(_ s: inout UInt64, _ word: UInt64) {
+            s = (s ^ word) &* 0x0000_0100_0000_01B3
+            s ^= s >> 29
+        }
+    }
+}
+
+/// Bounds-checked little-endian reads that fail as "truncated".
+struct ByteReader {
+    let bytes: [UInt8]
+    let count: Int
+    let path: String
+    var offset = 0
+
+    init(bytes: [UInt8], count: Int, path: String) {
+        self.bytes = bytes
+        self.count = count
+        self.path = path
+    }
+
+    func truncated() -> HogwildError { HogwildError("'\(path)' is truncated") }
+
+    mutating func integer<T: FixedWidthInteger>() throws -> T {
+        let width = MemoryLayout<T>.size
+        guard offset + width <= count else { throw truncated() }
+        let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+        offset += width
+        return T(littleEndian: value)
+    }
+
+    mutating func bytes(_ n: Int) throws -> ArraySlice<UInt8> {
+        guard n >= 0, offset + n <= count else { throw truncated() }
+        defer { offset += n }
+        return bytes[offset..<(offset + n)]
+    }
+}

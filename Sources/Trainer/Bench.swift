@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Hogwild
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure training throughput (triplets/s) for several thread counts.",
+        discussion: """
+            Example: hogwild bench --data ml-100k --threads 1,2 --report scaling.json
+
+            Trains fresh models for --epochs epochs per run and reports the median throughput of \
+            --repeats runs per thread count, the speedup over the first thread count, and the \
+            parallel efficiency. Repeats are interleaved across thread counts so that machine \
+            noise spreads evenly. By default it measures the cosine-margin step with uniform \
+            negatives; the model flags select other losses.
+            """)
+
+    @OptionGroup(title: "Data") var dataOptions: DataOptions
+    @OptionGroup(title: "Model") var modelOptions: ModelOptions
+
+    @Option(name: .customLong("threads"), help: ArgumentHelp("Comma-separated thread counts (default: 1 up to all cores).", valueName: "n,n,…"))
+    var threadList: String?
+
+    @Option(help: "Epochs per run.")
+    var epochs = 10
+
+    @Option(help: "Runs per thread count; the median is reported.")
+    var repeats = 3
+
+    @Option(help: ArgumentHelp("Write the table as JSON to this file.", valueName: "file"))
+    var report: String?
+
+    var threadCounts: [Int] {
+        get throws {
+            guard let threadList else {
+                var counts = [1]
+                while counts.last! * 2 < coreCount { counts.append(counts.last! * 2) }
+                if coreCount > 1 { counts.append(coreCount) }
+                return counts
+            }
+            return try threadList.split(separator: ",").map { part in
+                guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n >= 1 else {
+                    throw HogwildError("--threads takes comma-separated counts of at least 1 (got '\(threadList)')")
+                }
+                return n
+            }
+        }
+    }
+
+    func validate() throws {
+        let counts = try threadCounts
+        guard !counts.isEmpty else { throw HogwildError("--threads needs at least one count") }
+        for t in counts { _ = try modelOptions.configuration(epochs: epochs, threads: t, defaultNegatives: .uniform) }
+        guard epochs >= 1 else { throw HogwildError("--epochs must be at least 1 (got \(epochs))") }
+        guard repeats >= 1 else { throw HogwildError("--repeats must be at least 1 (got \(repeats))") }
+    }
+
+    func run() throws {
+        let counts = try threadCounts
+        let base = try modelOptions.configuration(epochs: epochs, threads: counts[0], defaultNegatives: .uniform)
+        let dataset = try dataOptions.load(seed: base.seed)
+        say("data     \(dataset.summary)")
+        say("model    \(base.summary.replacingOccurrences(of: ", \(counts[0]) thread\(counts[0] == 1 ? "" : "s")", with: ""))")
+        say("runs     \(repeats) × \(epochs) epochs per thread count, \(Allocator.description), load \(loadAverage)")
+        var rates = [[Double]](repeating: [], count: counts.count)
+        for _ in 0..<repeats {
+            for (index, threads) in counts.enumerated() {
+                var config = base
+                config.threads = threads
+                let model = EmbeddingModel(configuration: config, users: dataset.users, items: dataset.items)
+                let trainer = try HogwildTrainer(model: model, train: dataset.train)
+                var seconds = 0.0, triplets = 0
+                for _ in 0..<epochs {
+                    let s = try trainer.trainEpoch()
+                    seconds += s.seconds
+                    triplets += s.triplets
+                }
+                rates[index].append(Double(triplets) / seconds)
+            }
+        }
+        let medians = rates.map(median)
+        let reference = medians[0] / Double(counts[0])
+        say("")
+        say("threads   triplets/s   speedup   efficiency   runs")
+        var rows: [BenchRow] = []
+        for (index, threads) in counts.enumerated() {
+            let speedup = medians[index] / medians[0] * Double(counts[0]) / Double(counts[0])
+            let efficiency = medians[index] / (reference * Double(threads))
+            rows.append(BenchRow(threads: threads, tripletsPerSecond: medians[index], speedup: speedup,
+                                 efficiency: efficiency, runs: rates[index]))
+            say("\(String(format: "%7d", threads))   \(pad(millions(medians[index]), 10))   \(String(format: "%6.2f×", speedup))   \(String(format: "%9.1f%%", 100 * efficiency))   \(rates[index].map { millions($0) }.joined(separator: ", "))")
+        }
+        if let report { try writeJSON(rows, to: report) }
+    }
+
+    var loadAverage: String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
+    }
+}
+
+/// `text` right-aligned in `width` columns.
+func pad(_ text: String, _ width: Int) -> String {
+    String(repeating: " ", count: max(0, width - text.count)) + text
+}
+
+func median(_ values: [Double]) -> Double {
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// One row of `bench --report`.
+struct BenchRow: Codable {
+    var threads: Int
+    var tripletsPerSecond: Double
+    var speedup: Double
+    var efficiency: Double
+    var runs: [Double]
+
+    enum CodingKeys: String, CodingKey {
+        case threads, speedup, efficiency, runs
+        case tripletsPerSecond = "triplets_per_second"
+    }
+}

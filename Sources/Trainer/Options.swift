@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Hogwild
+
+extension Loss: ExpressibleByArgument {}
+extension Similarity: ExpressibleByArgument {}
+extension NegativeSampling: ExpressibleByArgument {}
+
+/// Where the interactions come from.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "A data set name or an interaction file.",
+        discussion: "Names: \(DataCatalog.names.joined(separator: ", ")), looked up under $HOGWILD_DATA, then ~/.cache/hogwild. A file holds user,item[,rating[,timestamp]] lines (tab, comma, '::' or space separated; a header line is skipped).",
+        valueName: "name-or-file"))
+    var data = "ml-100k"
+
+    @Option(help: ArgumentHelp("A test file with the same ids. Without one, --holdout positives per user are held out of --data.", valueName: "file"))
+    var test: String?
+
+    @Option(help: "Ratings at or above this are positives (files without ratings: every line is).")
+    var minRating: Float = 4
+
+    @Option(help: "Positives held out per user for testing when there is no test file (users with more than this many).")
+    var holdout = 10
+
+    func validate() throws {
+        guard minRating.isFinite else { throw HogwildError("--min-rating must be a finite number (got \(minRating))") }
+        guard holdout >= 0 else { throw HogwildError("--holdout must be 0 or more (got \(holdout))") }
+    }
+
+    func source() throws -> DataSource {
+        try DataCatalog.resolve(data, test: test, environment: ProcessInfo.processInfo.environment)
+    }
+
+    func load(seed: UInt64, ids: (users: IDMap, items: IDMap)? = nil) throws -> Dataset {
+        try Dataset.load(source(), minRating: minRating, holdout: holdout, seed: seed, ids: ids)
+    }
+}
+
+/// The model's hyper-parameters.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Embedding dimension.")
+    var dim = 64
+
+    @Option(help: "Loss: margin (hinge) or bpr (needs --similarity dot).")
+    var loss = Loss.margin
+
+    @Option(help: "Similarity: cosine or dot.")
+    var similarity = Similarity.cosine
+
+    @Option(help: "Hinge margin for --loss margin.")
+    var margin: Float = 1.0
+
+    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. Default: 0.05 for cosine, 0.02 for dot.")
+    var learningRate: Float?
+
+    @Option(help: "Learning rate at the end, as a fraction of --lr.")
+    var finalLrFraction: Float = 0
+
+    @Option(help: "L2 regularisation, applied to the rows each update moves.")
+    var l2: Float = 0
+
+    @Option(help: "Negatives: unseen (not the user's training positives) or uniform (any item but the positive).")
+    var negatives: NegativeSampling?
+
+    @Option(help: "Initial entries are N(0, (init-scale/√dim)²).")
+    var initScale: Float?
+
+    @Option(help: "Random seed (initialisation, shuffling, sampling, holdout).")
+    var seed: UInt64 = 1
+
+    /// The configuration, with `defaultNegatives` when --negatives is not given.
+    func configuration(epochs: Int, threads: Int, defaultNegatives: NegativeSampling = .unseen) throws -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.dimension = dim
+        c.loss = loss
+        c.similarity = similarity
+        c.margin = margin
+        c.learningRate = learningRate ?? (similarity == .cosine ? 0.05 : 0.02)
+        c.finalLearningRateFraction = finalLrFraction
+        c.l2 = l2
+        c.epochs = epochs
+        c.threads = threads
+        c.seed = seed
+        c.negatives = negatives ?? defaultNegatives
+        c.initScale = initScale ?? (similarity == .cosine ? 1.0 : 0.1)
+        try c.validate()
+        return c
+    }
+}
+
+/// The number of online cores: the default worker count.
+var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+extension TrainingConfiguration {
+    /// One line describing the model for logs.
+    var summary: String {
+        let lossText = loss == .margin ? "margin loss (margin \(margin))" : "BPR loss"
+        return "dim \(dimension), \(lossText) on \(similarity.rawValue), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
+    }
+}
+
+extension Dataset {
+    var summary: String {
+        "\(source.name): \(users.count) users, \(items.count) items, \(train.nonZeroCount) train / \(test.nonZeroCount) test positives (\(split))"
+    }
+}
