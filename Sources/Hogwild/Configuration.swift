@@ -28,13 +28,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var loss = Loss.margin
     public var similarity = Similarity.cosine
     /// The hinge margin (margin loss only).
-    public var margin: Float = 1.0
+    public var margin: Float = 0.6
     /// The learning rate at the start; it decays linearly to `finalLearningRateFraction` of that.
-    public var learningRate: Float = 0.05
+    public var learningRate: Float = 0.5
     public var finalLearningRateFraction: Float = 0.0
     /// L2 regularisation strength, applied to the rows each update moves.
     public var l2: Float = 0
-    public var epochs = 10
+    public var epochs = 20
     /// Worker threads.
     public var threads = 1
     public var seed: UInt64 = 1

@@ -49,9 +49,9 @@ struct ModelOptions: ParsableArguments {
     var similarity = Similarity.cosine
 
     @Option(help: "Hinge margin for --loss margin.")
-    var margin: Float = 1.0
+    var margin: Float = 0.6
 
-    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. Default: 0.05 for cosine, 0.02 for dot.")
+    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. Default: 0.5 for cosine, 0.02 for dot (tuned on a validation split of ml-100k, see perf/tune-defaults.sh).")
     var learningRate: Float?
 
     @Option(help: "Learning rate at the end, as a fraction of --lr.")
@@ -76,7 +76,7 @@ struct ModelOptions: ParsableArguments {
         c.loss = loss
         c.similarity = similarity
         c.margin = margin
-        c.learningRate = learningRate ?? (similarity == .cosine ? 0.05 : 0.02)
+        c.learningRate = learningRate ?? (similarity == .cosine ? 0.5 : 0.02)
         c.finalLearningRateFraction = finalLrFraction
         c.l2 = l2
         c.epochs = epochs

@@ -17,7 +17,7 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
 
     @Option(help: "Passes over the training positives.")
-    var epochs = 10
+    var epochs = 20
 
     @Option(help: "Worker threads (default: all \(coreCount) cores).")
     var threads: Int?
