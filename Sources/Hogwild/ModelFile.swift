@@ -36,7 +36,9 @@ public enum ModelFile {
         let header = Header(configuration: model.configuration, userCount: model.users.count,
                             itemCount: model.items.count, epochsTrained: model.epochsTrained,
                             trainFile: source?.trainFile, testFile: source?.testFile)
-        let json = try JSONEncoder().encode(header)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]  // the same model always gives the same bytes
+        let json = try encoder.encode(header)
         try FileBytes.writeAtomically(path) { sink in
             var hash = Checksum()
             func emit(_ bytes: UnsafeRawBufferPointer) throws {

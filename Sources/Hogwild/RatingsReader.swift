@@ -27,8 +27,10 @@ public struct RatingRecords: Sendable {
 ///
 /// The separator is taken from the first non-blank line: `::` if present, else a tab, else a
 /// comma, else runs of spaces. That line is a header, and skipped, when its first field
-/// contains "user" (any case). Fields past the third (timestamps…) are ignored. A file either
-/// has a rating on every line or on none.
+/// contains "user" (any case) and its third field is not a number — or, with only two fields,
+/// when the first is exactly a column name such as `user`, `userId` or `user_id`; so data whose
+/// ids merely look like `user1` is never dropped. Fields past the third (timestamps…) are
+/// ignored. A file either has a rating on every line or on none.
 public enum RatingsReader {
     enum Separator { case doubleColon, tab, comma, spaces }
 
@@ -66,7 +68,7 @@ public enum RatingsReader {
                 split(base, start, end, separator!, into: &fields)
                 if !headerChecked {
                     headerChecked = true
-                    if text(base, fields.starts.0, fields.ends.0).lowercased().contains("user") { continue }
+                    if isHeader(base, fields) { continue }
                 }
                 guard fields.count >= 2 else {
                     throw HogwildError.at(path, line: lineNumber,
@@ -108,6 +110,17 @@ public enum RatingsReader {
             throw HogwildError(size == 0 ? "'\(path)' is empty" : "'\(path)' has no interaction lines")
         }
         return records
+    }
+
+    static let userColumnNames: Set<String> = ["user", "users", "userid", "user_id", "user id", "uid"]
+
+    static func isHeader(_ base: UnsafePointer<UInt8>, _ fields: Fields) -> Bool {
+        let first = text(base, fields.starts.0, fields.ends.0).lowercased()
+        guard first.contains("user") else { return false }
+        if fields.count >= 3 {
+            return (try? parseRating(base, fields.starts.2, fields.ends.2, "", 0)) == nil
+        }
+        return userColumnNames.contains(first)
     }
 
     struct Fields {

@@ -62,7 +62,7 @@ public enum TripletStep {
         let a = Vector.inverseNorm(uu), b = Vector.inverseNorm(pp), c = Vector.inverseNorm(nn)
         let cp = up * a * b, cn = un * a * c
         let loss = margin - cp + cn
-        guard loss > 0 else { return 0 }
+        if loss <= 0 { return 0 }  // NaN falls through, so divergence shows in the loss sum
 
         // new = row·(1 − lr·λ) − lr·∂, written as per-row linear combinations.
         let decay = 1 - lr * l2
@@ -92,7 +92,7 @@ public enum TripletStep {
     ) -> Float {
         let (up, un) = twoDots(u, p, n, count: count)
         let loss = margin - up + un
-        guard loss > 0 else { return 0 }
+        if loss <= 0 { return 0 }  // NaN falls through, so divergence shows in the loss sum
         let decay = 1 - lr * l2
         combine(u, p, n, count: count,
                 uSelf: decay, uFromP: lr, uFromN: -lr,

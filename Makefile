@@ -1,0 +1,32 @@
+# Hogwild — the two quick-start commands:
+#   make run    build (release) and train + evaluate on MovieLens 100k
+#   make test   run the test suite
+# Data sets are read from $(HOGWILD_DATA) (default: ../shared/data when it exists) or ~/.cache/hogwild.
+
+HOGWILD_DATA ?= $(abspath $(wildcard $(CURDIR)/../shared/data))
+export HOGWILD_DATA
+
+.PHONY: deps build run test tsan bench perf clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build -c release --product hogwild
+
+run: build
+	.build/release/hogwild train --data ml-100k
+
+test: deps
+	swift test --disable-xctest
+
+# The suite under ThreadSanitizer; HOGWILD_TSAN leaves out only the multi-worker training
+# tests, whose item-row races are the Hogwild algorithm (see HogwildTrainer's documentation).
+tsan: deps
+	HOGWILD_TSAN=1 swift test --disable-xctest --sanitize=thread --scratch-path .build-tsan
+
+bench: build
+	.build/release/hogwild bench --data ml-100k --threads 1,2 --repeats 5 --report perf/results/bench-ml-100k.json
+
+clean:
+	rm -rf .build .build-tsan

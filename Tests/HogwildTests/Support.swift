@@ -1,0 +1,63 @@
+import Foundation
+import Hogwild
+import Testing
+
+/// A deterministic test generator (SplitMix64), independent of the engine's.
+struct TestRandom {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+}
+
+/// A fresh temporary folder, removed by `cleanup()`.
+struct TemporaryFolder {
+    let path: String
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("hogwild-tests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func file(_ name: String, _ contents: String) throws -> String {
+        let p = "\(path)/\(name)"
+        try contents.write(toFile: p, atomically: true, encoding: .utf8)
+        return p
+    }
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The MovieLens folder from HOGWILD_DATA. Tests that need it fail (never skip) without it.
+func dataRoot() throws -> String {
+    let root = ProcessInfo.processInfo.environment["HOGWILD_DATA"]
+    let folder = try #require(root, "HOGWILD_DATA must name the folder holding ml-100k (CI: ../shared/data)")
+    try #require(FileManager.default.fileExists(atPath: "\(folder)/ml-100k/ua.base"),
+                 "HOGWILD_DATA=\(folder) has no ml-100k/ua.base")
+    return folder
+}
+
+/// A planted-factor interaction set: each user likes the items of their own cluster.
+func plantedInteractions(users: Int, items: Int, clusters: Int, perUser: Int, seed: UInt64) -> (users: [Int32], items: [Int32]) {
+    var rng = TestRandom(seed)
+    var us: [Int32] = [], its: [Int32] = []
+    let clusterSize = items / clusters
+    for u in 0..<users {
+        let c = u % clusters
+        for _ in 0..<perUser {
+            us.append(Int32(u))
+            its.append(Int32(c * clusterSize + rng.below(clusterSize)))
+        }
+    }
+    return (us, its)
+}
+
+func idMap(_ count: Int, prefix: String) -> IDMap {
+    var m = IDMap()
+    for i in 0..<count { m.intern("\(prefix)\(i)") }
+    return m
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+
+// Helpers for the end-to-end tests: they run the built `hogwild` executable as a subprocess.
+
+/// What one run of `hogwild` produced.
+struct RunResult: CustomStringConvertible {
+    var arguments: [String]
+    var terminationReason: Process.TerminationReason
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    /// The non-empty lines of standard error.
+    var stderrLines: [Substring] {
+        stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            .split(separator: "\n", omittingEmptySubsequences: true)
+    }
+
+    var description: String {
+        let reason = terminationReason == .exit ? "exit" : "signal"
+        return "hogwild \(arguments.joined(separator: " ")) → \(reason) \(status)\n--- stdout ---\n\(stdout)--- stderr ---\n\(stderr)"
+    }
+}
+
+enum SupportError: Error, CustomStringConvertible {
+    case binaryNotFound([String])
+    var description: String {
+        switch self {
+        case .binaryNotFound(let looked):
+            "the hogwild executable was not found next to the test binary; looked in: \(looked.joined(separator: ", ")). Run the tests with `swift test`, which builds it."
+        }
+    }
+}
+
+/// The built `hogwild` executable: in the directory of the running test binary (resolved from
+/// /proc/self/exe), or in a folder above `Bundle.main.bundleURL`.
+func hogwildExecutable() throws -> URL {
+    var candidates: [URL] = []
+    let selfExe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    candidates.append(selfExe.deletingLastPathComponent())
+    var folder = Bundle.main.bundleURL.resolvingSymlinksInPath()
+    for _ in 0..<4 {
+        candidates.append(folder)
+        folder = folder.deletingLastPathComponent()
+    }
+    for dir in candidates {
+        let binary = dir.appendingPathComponent("hogwild")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+           FileManager.default.isExecutableFile(atPath: binary.path) {
+            return binary
+        }
+    }
+    throw SupportError.binaryNotFound(candidates.map(\.path))
+}
+
+/// Collects a pipe's bytes on another thread.
+private final class PipeDrain: @unchecked Sendable {
+    private var data = Data()
+    private let group = DispatchGroup()
+
+    init(_ handle: FileHandle) {
+        group.enter()
+        DispatchQueue.global().async {
+            self.data = handle.readDataToEndOfFile()
+            self.group.leave()
+        }
+    }
+
+    /// Waits for end-of-file and returns everything read.
+    func finish() -> Data {
+        group.wait()
+        return data
+    }
+}
+
+/// The absolute path of the folder holding the MovieLens data sets ($HOGWILD_DATA, relative
+/// paths taken from the current directory), or nil when unset or not a folder.
+var dataRoot: String? {
+    guard let raw = ProcessInfo.processInfo.environment["HOGWILD_DATA"], !raw.isEmpty else { return nil }
+    let url = raw.hasPrefix("/")
+        ? URL(fileURLWithPath: raw)
+        : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(raw)
+    let path = url.standardizedFileURL.path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+    return path
+}
+
+/// `dataRoot`, or a test failure when the ml-100k files are not there.
+func requireMovieLens(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    let root = try #require(dataRoot, "HOGWILD_DATA must point at the folder holding ml-100k (e.g. HOGWILD_DATA=/work/shared/data)",
+                            sourceLocation: sourceLocation)
+    try #require(FileManager.default.fileExists(atPath: "\(root)/ml-100k/ua.base")
+                 && FileManager.default.fileExists(atPath: "\(root)/ml-100k/ua.test"),
+                 "HOGWILD_DATA=\(root) has no ml-100k/ua.base and ml-100k/ua.test", sourceLocation: sourceLocation)
+    return root
+}
+
+/// Runs `hogwild arguments` in `directory` with this process's environment (HOGWILD_DATA made
+/// absolute), and returns its exit and output. A run longer than `timeout` seconds is killed.
+func runHogwild(_ arguments: [String], in directory: URL, timeout: Double = 120) throws -> RunResult {
+    let process = Process()
+    process.executableURL = try hogwildExecutable()
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    var environment = ProcessInfo.processInfo.environment
+    if let root = dataRoot { environment["HOGWILD_DATA"] = root }
+    process.environment = environment
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes to the end before waiting, concurrently, so neither can fill up and block the child.
+    let errDrain = PipeDrain(err.fileHandleForReading)
+    let killer = DispatchWorkItem { [process] in if process.isRunning { process.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = errDrain.finish()
+    process.waitUntilExit()
+    killer.cancel()
+    return RunResult(arguments: arguments, terminationReason: process.terminationReason,
+                     status: process.terminationStatus,
+                     stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Calls `body` with a fresh temporary directory, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("hogwild-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
+}
+
+/// Writes `text` to `name` in `directory` and returns the file's URL.
+@discardableResult
+func writeFile(_ name: String, _ text: String, in directory: URL) throws -> URL {
+    let url = directory.appendingPathComponent(name)
+    try Data(text.utf8).write(to: url)
+    return url
+}
+
+/// Writes `bytes` to `name` in `directory` and returns the file's URL.
+@discardableResult
+func writeFile(_ name: String, bytes: [UInt8], in directory: URL) throws -> URL {
+    let url = directory.appendingPathComponent(name)
+    try Data(bytes).write(to: url)
+    return url
+}
+
+/// The bytes of a file.
+func readBytes(_ url: URL) throws -> [UInt8] {
+    [UInt8](try Data(contentsOf: url))
+}
+
+/// A small deterministic MovieLens-style file: `users` × `items` grid, about 60% of the pairs
+/// present, as tab-separated "user\titem\trating\ttimestamp" lines with 1-based numeric ids.
+/// Every user and item occurs; most ratings are positives (≥ 4).
+func smallRatings(users: Int = 30, items: Int = 40) -> String {
+    var lines: [String] = []
+    for u in 0..<users {
+        for i in 0..<items where (u * 7 + i * 3) % 5 < 3 {
+            let rating = (u + 2 * i) % 4 == 0 ? 2 : 4 + (u + i) % 2
+            lines.append("\(u + 1)\t\(i + 1)\t\(rating)\t\(880_000_000 + u * items + i)")
+        }
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// Checks the shape every bad-input failure must have: a normal exit with a non-zero status and
+/// exactly one non-empty line on standard error containing each of `phrases`.
+func expectOneLineError(_ result: RunResult, containing phrases: [String],
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(result.terminationReason == .exit, "terminated by a signal, not an exit: \(result)",
+            sourceLocation: sourceLocation)
+    #expect(result.status != 0, "exit status 0 for bad input: \(result)", sourceLocation: sourceLocation)
+    let lines = result.stderrLines
+    #expect(lines.count == 1, "expected exactly one line on stderr, got \(lines.count): \(result)",
+            sourceLocation: sourceLocation)
+    let line = lines.first.map(String.init) ?? ""
+    for phrase in phrases {
+        #expect(line.contains(phrase), "stderr line does not contain \"\(phrase)\": \(result)",
+                sourceLocation: sourceLocation)
+    }
+}
+
+/// The JSON object in `url`.
+func readJSONObject(_ url: URL, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+    return try #require(object as? [String: Any], "\(url.lastPathComponent) is not a JSON object",
+                        sourceLocation: sourceLocation)
+}
+
+/// A number in a JSON object, or a failure naming the key.
+func number(_ object: [String: Any], _ key: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Double {
+    let value = try #require(object[key], "report has no \"\(key)\"", sourceLocation: sourceLocation)
+    let n = try #require(value as? NSNumber, "report's \"\(key)\" is not a number: \(value)", sourceLocation: sourceLocation)
+    return n.doubleValue
+}
