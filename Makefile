@@ -17,12 +17,17 @@ build: deps
 run: build
 	.build/release/hogwild train --data ml-100k
 
+# The suite, then the suite again under ThreadSanitizer. `swift build` first: the CLI tests
+# run the built `hogwild` (they do not link it).
 test: deps
+	swift build
 	swift test --disable-xctest
+	$(MAKE) --no-print-directory tsan
 
 # The suite under ThreadSanitizer; HOGWILD_TSAN leaves out only the multi-worker training
 # tests, whose item-row races are the Hogwild algorithm (see HogwildTrainer's documentation).
 tsan: deps
+	swift build --sanitize=thread --scratch-path .build-tsan
 	HOGWILD_TSAN=1 swift test --disable-xctest --sanitize=thread --scratch-path .build-tsan
 
 bench: build
