@@ -38,8 +38,10 @@ public enum AUCEvaluator {
     ///
     /// - Complexity: O(U·I·d) scoring plus O(U·I·log P) ranking, for U users, I items,
     ///   dimension d and P test positives per user.
+    /// - Parameter sampleUsers: when given, evaluates only this many users with test positives,
+    ///   drawn with `seed` (for data sets too large to rank every item for every user).
     public static func evaluate(model: EmbeddingModel, train: InteractionMatrix, test: InteractionMatrix,
-                                k: Int = 10, threads: Int) -> Evaluation {
+                                k: Int = 10, threads: Int, sampleUsers: Int? = nil, seed: UInt64 = 1) -> Evaluation {
         let started = DispatchTime.now().uptimeNanoseconds
         let userCount = model.users.count, itemCount = model.items.count
         let cosine = model.configuration.similarity == .cosine
@@ -53,7 +55,15 @@ public enum AUCEvaluator {
             }
         }
         let results = AlignedBuffer<Double>(count: userCount * 3)
-        let workers = max(1, min(threads, userCount))
+        var candidates = test.withUnsafeHandle { csr in (0..<userCount).filter { !csr.row($0).isEmpty } }
+        if let sampleUsers, sampleUsers < candidates.count {
+            var rng = RandomSource(seed: seed ^ 0x6576_616C)  // "eval"
+            candidates.shuffle(using: &rng)
+            candidates = Array(candidates.prefix(sampleUsers)).sorted()
+        }
+        let evaluatedUsers = AlignedBuffer(candidates.map(Int32.init))
+        results.withUnsafeMutableBufferPointer { $0.update(repeating: .nan) }
+        let workers = max(1, min(threads, evaluatedUsers.count))
         let maxPositives = test.withUnsafeHandle { csr in (0..<userCount).map { csr.row($0).count }.max() ?? 0 }
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let scratch = RankScratch(itemCount: itemCount, maxPositives: maxPositives, k: k)
@@ -63,12 +73,12 @@ public enum AUCEvaluator {
                         train.withUnsafeHandle { trainCSR in
                             test.withUnsafeHandle { testCSR in
                                 results.withUnsafeMutableBufferPointer { out in
-                                    var u = worker
-                                    while u < userCount {
-                                        defer { u += workers }
-                                        out[3 * u] = .nan
+                                  evaluatedUsers.withUnsafeBufferPointer { list in
+                                    var j = worker
+                                    while j < list.count {
+                                        let u = Int(list[j])
+                                        defer { j += workers }
                                         let positives = testCSR.row(u)
-                                        if positives.isEmpty { continue }
                                         let user = users.row(u)
                                         let scores = scratch.scores
                                         for i in 0..<itemCount {
@@ -79,6 +89,7 @@ public enum AUCEvaluator {
                                         out[3 * u + 1] = Double(m.hits) / Double(k)
                                         out[3 * u + 2] = Double(m.hits) / Double(m.positives)
                                     }
+                                  }
                                 }
                             }
                         }

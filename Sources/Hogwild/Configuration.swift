@@ -16,8 +16,10 @@ public enum Similarity: String, Codable, Sendable, CaseIterable {
 public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
     /// Uniform over all items, redrawn only if it is the positive itself.
     case uniform
-    /// Uniform over the items that are not the user's training positives (redrawn up to
-    /// `TrainingConfiguration.maxRedraws` times, then the triplet is skipped).
+    /// Uniform over the items that are not the user's training positives, by rejection: a triplet
+    /// whose negative is a positive is skipped. Only triplets about to update are checked — a
+    /// satisfied triplet writes nothing either way — so the costly CSR search is done for the
+    /// violating share alone, and the result is the same as checking every draw.
     case unseen
 }
 
@@ -41,9 +43,6 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var negatives = NegativeSampling.unseen
     /// The standard deviation of the initial row entries, divided by √dimension.
     public var initScale: Float = 1.0
-
-    /// How many times a negative that is a training positive is redrawn before the triplet is skipped.
-    public static let maxRedraws = 32
 
     public init() {}
 

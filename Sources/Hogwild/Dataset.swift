@@ -4,18 +4,27 @@ import Glibc
 import Darwin
 #endif
 
-/// Where a data set's files are: a training file and, optionally, a test file. Without a test
-/// file, `Dataset.load` holds out positives per user.
+/// Where a data set comes from: a training file and, optionally, a test file (without one,
+/// `Dataset.load` holds out positives per user); or a generated set.
 public struct DataSource: Sendable, Equatable {
     /// A short name for reports: the catalogue name or the training file's path.
     public var name: String
     public var trainFile: String
     public var testFile: String?
+    /// When set, the data is generated from this spec and the file names are unused.
+    public var synthetic: SyntheticSpec?
 
     public init(name: String, trainFile: String, testFile: String? = nil) {
         self.name = name
         self.trainFile = trainFile
         self.testFile = testFile
+    }
+
+    /// A generated data set.
+    public init(synthetic spec: SyntheticSpec, name: String = "synthetic") {
+        self.name = name
+        trainFile = "(generated)"
+        synthetic = spec
     }
 }
 
@@ -51,14 +60,18 @@ public enum DataCatalog {
         return folders
     }
 
-    /// Resolves a `--data` argument: a catalogue name, or the path of an interaction file
-    /// (then `test` is the optional test file's path).
+    /// Resolves a `--data` argument: a catalogue name, `synthetic` (a small built-in planted set),
+    /// or the path of an interaction file (then `test` is the optional test file's path).
     public static func resolve(_ spec: String, test: String?, environment: [String: String]) throws -> DataSource {
+        if spec == "synthetic" {
+            if test != nil { throw HogwildError("--data synthetic makes its own test set; drop --test") }
+            return DataSource(synthetic: .builtIn)
+        }
         guard let entry = entries.first(where: { $0.name == spec }) else {
             if access(spec, F_OK) == 0 || spec.contains("/") || spec.contains(".") {
                 return DataSource(name: spec, trainFile: spec, testFile: test)
             }
-            throw HogwildError("unknown data set '\(spec)': not a file, and not one of \(names.joined(separator: ", "))")
+            throw HogwildError("unknown data set '\(spec)': not a file, and not one of \((names + ["synthetic"]).joined(separator: ", "))")
         }
         let folders = searchFolders(for: entry.name, environment: environment)
         for folder in folders where access("\(folder)/\(entry.trainFile)", R_OK) == 0 {
@@ -94,7 +107,17 @@ public struct Dataset: Sendable {
     ///
     /// - Parameter ids: when given, the id maps of a trained model: ids outside them are errors.
     public static func load(_ source: DataSource, minRating: Float, holdout: Int, seed: UInt64,
-                            ids: (users: IDMap, items: IDMap)? = nil) throws -> Dataset {
+                            ids: (users: IDMap, items: IDMap)? = nil, threads: Int = 1) throws -> Dataset {
+        if let spec = source.synthetic {
+            let (train, test) = SyntheticData.generate(spec, threads: threads)
+            return try dense(source, train: train, test: test, ids: ids,
+                             split: "generated: \(spec.clusters) planted clusters, \(spec.holdout) positives per user held out (seed \(spec.seed))")
+        }
+        if InteractionFile.isInteractionFile(source.trainFile) {
+            if source.testFile != nil { throw HogwildError("'\(source.trainFile)' is a binary interaction file with its own test set; drop --test") }
+            let (_, _, train, test) = try InteractionFile.read(source.trainFile)
+            return try dense(source, train: train, test: test, ids: ids, split: "binary train / test in \(source.trainFile)")
+        }
         var users = ids?.users ?? IDMap(), items = ids?.items ?? IDMap()
         let frozen = ids != nil
         let trainRecords = try RatingsReader.read(source.trainFile, users: &users, items: &items, addNewIDs: !frozen)
@@ -140,6 +163,16 @@ public struct Dataset: Sendable {
             train: InteractionMatrix(userCount: users.count, itemCount: items.count, users: trainUsers, items: trainItems),
             test: InteractionMatrix(userCount: users.count, itemCount: items.count, users: testUsers, items: testItems),
             split: holdout > 0 ? "\(holdout) positives per user held out of \(source.trainFile) (seed \(seed))" : "no test set")
+    }
+
+    /// A data set whose ids are the row indices, checked against a model's maps when given.
+    private static func dense(_ source: DataSource, train: InteractionMatrix, test: InteractionMatrix,
+                              ids: (users: IDMap, items: IDMap)?, split: String) throws -> Dataset {
+        let users = IDMap(denseCount: train.userCount), items = IDMap(denseCount: train.itemCount)
+        if let ids, ids.users.count != users.count || ids.items.count != items.count || !ids.users.isDense || !ids.items.isDense {
+            throw HogwildError("\(source.name) has \(users.count) users and \(items.count) items; the model was trained on \(ids.users.count) and \(ids.items.count) other ids")
+        }
+        return Dataset(source: source, users: users, items: items, train: train, test: test, split: split)
     }
 
     /// The number of users with at least one test positive.

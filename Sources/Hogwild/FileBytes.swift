@@ -60,6 +60,20 @@ public enum FileBytes {
         try writeAtomically(path) { sink in try sink.write(Array(text.utf8)) }
     }
 
+    /// Reads exactly `count` bytes at file offset `offset` into `destination`.
+    static func readExactly(_ fd: Int32, into destination: UnsafeMutableRawPointer, count: Int, at offset: Int, path: String) throws {
+        var done = 0
+        while done < count {
+            let n = pread(fd, destination + done, min(count - done, 1 << 30), off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw HogwildError("cannot read '\(path)': \(errorText())")
+            }
+            if n == 0 { throw HogwildError("'\(path)' is truncated") }
+            done += n
+        }
+    }
+
     static func errorText() -> String { String(cString: strerror(errno)) }
 }
 

@@ -14,6 +14,8 @@ public struct EpochStatistics: Sendable, Codable {
     public var epoch: Int
     /// Triplets trained (skipped ones excluded).
     public var triplets: Int
+    /// Triplets skipped because their negative was one of the user's positives (`unseen` sampling).
+    public var skipped: Int
     /// Mean loss per triplet, before each triplet's update.
     public var meanLoss: Double
     /// Share of triplets whose positive did not beat the negative by the margin
@@ -41,15 +43,17 @@ protocol TripletObjective {
     /// Losses above this count as violations.
     static var violationThreshold: Float { get }
     static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
-                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float) -> Float
+                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float,
+                     admit: () -> Bool) -> Float?
 }
 
 enum CosineMarginObjective: TripletObjective {
     static var violationThreshold: Float { 0 }
     @inline(__always)
     static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
-                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float) -> Float {
-        TripletStep.cosineMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2)
+                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float,
+                     admit: () -> Bool) -> Float? {
+        TripletStep.cosineMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2, admit: admit)
     }
 }
 
@@ -57,8 +61,9 @@ enum DotMarginObjective: TripletObjective {
     static var violationThreshold: Float { 0 }
     @inline(__always)
     static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
-                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float) -> Float {
-        TripletStep.dotMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2)
+                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float,
+                     admit: () -> Bool) -> Float? {
+        TripletStep.dotMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2, admit: admit)
     }
 }
 
@@ -66,8 +71,9 @@ enum DotBPRObjective: TripletObjective {
     static var violationThreshold: Float { 0.693_147_2 }  // ln 2: u·p < u·n
     @inline(__always)
     static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
-                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float) -> Float {
-        TripletStep.dotBPR(user: u, positive: p, negative: n, count: count, learningRate: lr, l2: l2)
+                     _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float,
+                     admit: () -> Bool) -> Float? {
+        TripletStep.dotBPR(user: u, positive: p, negative: n, count: count, learningRate: lr, l2: l2, admit: admit)
     }
 }
 
@@ -88,7 +94,7 @@ enum DotBPRObjective: TripletObjective {
 ///
 /// **Inner loop.** No allocation, lock, atomic, bounds-checked access or Foundation call: raw
 /// row pointers, the fused `TripletStep` kernels, a branch-free CSR search for the "is it a
-/// positive?" redraw, and software prefetch of the rows `prefetchDistance` triplets ahead.
+/// positive?" check, and a three-stage software prefetch pipeline (`prefetchDistance` apart).
 public final class HogwildTrainer: @unchecked Sendable {
     public let model: EmbeddingModel
     public let train: InteractionMatrix
@@ -96,7 +102,7 @@ public final class HogwildTrainer: @unchecked Sendable {
     let shardStarts: [Int]
     let tallies: AlignedBuffer<WorkerTally>
 
-    /// How many triplets ahead the rows are prefetched (a power of two).
+    /// The distance between prefetch pipeline stages, in triplets (a power of two).
     static let prefetchDistance = 8
 
     /// Prepares training `model` on `train` (whose ids must be the model's).
@@ -109,18 +115,25 @@ public final class HogwildTrainer: @unchecked Sendable {
         guard model.items.count >= 2 else { throw HogwildError("training needs at least 2 items (found \(model.items.count))") }
         self.model = model
         self.train = train
-        var list = [TrainingPair]()
-        list.reserveCapacity(train.nonZeroCount)
+        // Pairs in CSR (user) order; shard boundaries at the user nearest each equal split.
+        let pairs = AlignedBuffer<TrainingPair>(count: train.nonZeroCount)
         var starts = [0]
-        train.withUnsafeHandle { csr in
-            let target = { (w: Int) in w * train.nonZeroCount / config.threads }
-            for u in 0..<train.userCount {
-                if list.count >= target(starts.count), starts.count < config.threads { starts.append(list.count) }
-                for item in csr.row(u) { list.append(TrainingPair(user: Int32(u), item: item)) }
+        pairs.withUnsafeMutableBufferPointer { list in
+            train.withUnsafeHandle { csr in
+                var k = 0
+                for u in 0..<train.userCount {
+                    if starts.count < config.threads && k >= starts.count * list.count / config.threads {
+                        starts.append(k)
+                    }
+                    for item in csr.row(u) {
+                        list[k] = TrainingPair(user: Int32(u), item: item)
+                        k += 1
+                    }
+                }
             }
         }
-        while starts.count <= config.threads { starts.append(list.count) }
-        pairs = AlignedBuffer(list)
+        while starts.count <= config.threads { starts.append(pairs.count) }
+        self.pairs = pairs
         shardStarts = starts
         tallies = AlignedBuffer(count: config.threads)
     }
@@ -152,13 +165,14 @@ public final class HogwildTrainer: @unchecked Sendable {
             total.loss += t.loss
             total.violations += t.violations
             total.triplets += t.triplets
+            total.skipped += t.skipped
         }
         model.epochsTrained += 1
         guard total.loss.isFinite else {
             throw HogwildError("training diverged in epoch \(epoch + 1) (the loss is not finite): lower --lr (now \(config.learningRate))")
         }
         let n = Double(max(total.triplets, 1))
-        return EpochStatistics(epoch: epoch + 1, triplets: total.triplets, meanLoss: total.loss / n,
+        return EpochStatistics(epoch: epoch + 1, triplets: total.triplets, skipped: total.skipped, meanLoss: total.loss / n,
                                violationRate: Double(total.violations) / n, seconds: seconds,
                                learningRate: Double(lrStart))
     }
@@ -182,7 +196,6 @@ public final class HogwildTrainer: @unchecked Sendable {
         let lrSlope = (lrStart - lrEnd) / Float(count)
         let margin = config.margin, l2 = config.l2
         let excludePositives = config.negatives == .unseen
-        let maxRedraws = TrainingConfiguration.maxRedraws
         let distance = HogwildTrainer.prefetchDistance, mask = distance - 1
 
         return pairs.withUnsafeMutableBufferPointer { allPairs in
@@ -201,23 +214,12 @@ public final class HogwildTrainer: @unchecked Sendable {
                             let itemCount = items.rowCount, stride = users.stride
                             let linesPerRow = stride / 16
 
-                            // Draws the negative for pair `index`, or -1 to skip the triplet.
+                            // Draws a negative for pair `index`: uniform over the items but the positive.
+                            // (Whether it is another positive is settled lazily, in `admit` below.)
                             @inline(__always) func drawNegative(_ index: Int) -> Int {
-                                let pair = shard[index]
+                                let positive = Int(shard[index].item)
                                 var negative = rng.next(below: itemCount)
-                                if excludePositives {
-                                    var redraws = 0
-                                    while Int32(truncatingIfNeeded: negative) == pair.item ||
-                                            csr.contains(user: Int(pair.user), item: Int32(truncatingIfNeeded: negative)) {
-                                        if redraws == maxRedraws { return -1 }
-                                        negative = rng.next(below: itemCount)
-                                        redraws &+= 1
-                                    }
-                                } else {
-                                    while Int32(truncatingIfNeeded: negative) == pair.item {
-                                        negative = rng.next(below: itemCount)
-                                    }
-                                }
+                                while negative == positive { negative = rng.next(below: itemCount) }
                                 return negative
                             }
                             @inline(__always) func prefetch(_ row: UnsafeMutablePointer<Float>) {
@@ -227,33 +229,59 @@ public final class HogwildTrainer: @unchecked Sendable {
                                     line &+= 1
                                 }
                             }
-                            @inline(__always) func prepare(_ index: Int) {
-                                let negative = drawNegative(index)
-                                ring[index & mask] = negative
+                            // A three-stage software pipeline hides DRAM latency when the tables and
+                            // the CSR arrays exceed the caches: 3q ahead, the user and positive rows
+                            // and the user's CSR offsets; 2q ahead, the user's CSR row (for the
+                            // "is it a positive?" search); q ahead, the negative draw and its row.
+                            @inline(__always) func stageRows(_ index: Int) {
                                 let pair = shard[index]
                                 prefetch(users.row(Int(pair.user)))
                                 prefetch(items.row(Int(pair.item)))
-                                if negative >= 0 { prefetch(items.row(negative)) }
+                                if excludePositives { hogwild_prefetch_read(csr.offsets + Int(pair.user)) }
+                            }
+                            @inline(__always) func stagePositives(_ index: Int) {
+                                let row = csr.row(Int(shard[index].user))
+                                var offset = 0
+                                while offset < min(row.count, 64) {  // up to 4 lines; longer rows stay hot anyway
+                                    hogwild_prefetch_read(row.baseAddress! + offset)
+                                    offset &+= 16
+                                }
+                            }
+                            @inline(__always) func stageNegative(_ index: Int) {
+                                let negative = drawNegative(index)
+                                ring[index & mask] = negative
+                                prefetch(items.row(negative))
                             }
 
                             var i = 0
-                            while i < min(distance, count) { prepare(i); i &+= 1 }
+                            while i < min(3 * distance, count) { stageRows(i); i &+= 1 }
+                            if excludePositives {
+                                i = 0
+                                while i < min(2 * distance, count) { stagePositives(i); i &+= 1 }
+                            }
+                            i = 0
+                            while i < min(distance, count) { stageNegative(i); i &+= 1 }
                             var lossSum = 0.0, violations = 0, skipped = 0
                             let threshold = Objective.violationThreshold
                             i = 0
                             while i < count {
                                 let negative = ring[i & mask]
                                 let pair = shard[i]
-                                if i &+ distance < count { prepare(i &+ distance) }
-                                if negative < 0 {
-                                    skipped &+= 1
-                                } else {
-                                    let lr = lrStart - lrSlope * Float(i)
-                                    let loss = Objective.step(users.row(Int(pair.user)), items.row(Int(pair.item)),
-                                                              items.row(negative), count: stride,
-                                                              margin: margin, lr: lr, l2: l2)
+                                if i &+ 3 &* distance < count { stageRows(i &+ 3 &* distance) }
+                                if excludePositives && i &+ 2 &* distance < count { stagePositives(i &+ 2 &* distance) }
+                                if i &+ distance < count { stageNegative(i &+ distance) }
+                                let lr = lrStart - lrSlope * Float(i)
+                                let user = Int(pair.user)
+                                let loss = Objective.step(users.row(user), items.row(Int(pair.item)),
+                                                          items.row(negative), count: stride,
+                                                          margin: margin, lr: lr, l2: l2) {
+                                    !excludePositives || !csr.contains(user: user, item: Int32(truncatingIfNeeded: negative))
+                                }
+                                if let loss {
                                     lossSum += Double(loss)
                                     violations &+= loss > threshold ? 1 : 0
+                                } else {
+                                    skipped &+= 1
                                 }
                                 i &+= 1
                             }

@@ -1,11 +1,21 @@
-/// A two-way map between the original ids of a data file (any string) and dense row indices
-/// `0..<count`, assigned in order of first appearance.
+/// A two-way map between the original ids of a data file and dense row indices `0..<count`.
+///
+/// Text files give *named* maps: any string id, indices assigned in order of first appearance.
+/// Binary interaction files and generated data give *dense* maps, whose id for index `i` is
+/// simply `"i"`: no strings are stored, which keeps millions of users cheap.
 public struct IDMap: Sendable, Equatable {
-    /// The original ids, by row index.
-    public private(set) var ids: [String] = []
+    private var names: [String] = []
     private var indices: [String: Int32] = [:]
+    /// When non-nil, the map is dense with this many ids and `names` is unused.
+    private var denseCount: Int? = nil
 
     public init() {}
+
+    /// A dense map of `count` ids `"0"`, `"1"`, ….
+    public init(denseCount count: Int) {
+        precondition(count >= 0)
+        denseCount = count
+    }
 
     /// A map holding `ids` in order; they must be distinct.
     public init(ids: [String]) throws {
@@ -16,20 +26,44 @@ public struct IDMap: Sendable, Equatable {
     }
 
     /// The number of ids.
-    public var count: Int { ids.count }
+    public var count: Int { denseCount ?? names.count }
 
-    /// The index of `id`, adding it if it is new.
+    /// Whether ids are the row indices themselves.
+    public var isDense: Bool { denseCount != nil }
+
+    /// The original id of row `index`.
+    public func id(at index: Int) -> String {
+        precondition(index >= 0 && index < count, "id index \(index) out of range 0..<\(count)")
+        return denseCount != nil ? String(index) : names[index]
+    }
+
+    /// Every id, by row index.
+    public var ids: [String] { (0..<count).map(id(at:)) }
+
+    /// The index of `id`, adding it if it is new (a dense map becomes named first).
     ///
-    /// - Complexity: amortised O(1).
+    /// - Complexity: amortised O(1); O(count) once when a dense map is converted.
     @discardableResult
     public mutating func intern(_ id: String) -> Int32 {
+        if denseCount != nil {
+            if let index = index(of: id) { return index }
+            names = ids
+            for (i, name) in names.enumerated() { indices[name] = Int32(i) }
+            denseCount = nil
+        }
         if let index = indices[id] { return index }
-        let index = Int32(ids.count)
+        let index = Int32(names.count)
         indices[id] = index
-        ids.append(id)
+        names.append(id)
         return index
     }
 
     /// The index of `id`, or `nil` if it is not in the map.
-    public func index(of id: String) -> Int32? { indices[id] }
+    public func index(of id: String) -> Int32? {
+        if let denseCount {
+            guard let i = Int(id), i >= 0, i < denseCount, String(i) == id else { return nil }
+            return Int32(i)
+        }
+        return indices[id]
+    }
 }

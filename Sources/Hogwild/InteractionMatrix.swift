@@ -50,6 +50,42 @@ public struct InteractionMatrix: Sendable {
         columns = AlignedBuffer(scattered[0..<write])
     }
 
+    /// Wraps CSR arrays read from a file, checking everything a bad file could get wrong:
+    /// `offsets` starts at 0, never decreases and ends at `columns.count`; every row is strictly
+    /// increasing (sorted, no duplicates) and inside `0..<itemCount`.
+    ///
+    /// - Parameter describe: names the matrix in error messages (e.g. "'big.hgwi' train").
+    /// - Complexity: O(users + pairs).
+    public init(userCount: Int, itemCount: Int, offsets: AlignedBuffer<Int>, columns: AlignedBuffer<Int32>,
+                describe: String) throws {
+        guard offsets.count == userCount + 1 else { throw HogwildError("\(describe): \(offsets.count) row offsets for \(userCount) users") }
+        try offsets.withUnsafeBufferPointer { o in
+            try columns.withUnsafeBufferPointer { c in
+                guard o[0] == 0, o[userCount] == c.count else {
+                    throw HogwildError("\(describe): row offsets do not span the \(c.count) stored pairs")
+                }
+                for u in 0..<userCount {
+                    let start = o[u], end = o[u + 1]
+                    guard start <= end, end <= c.count else { throw HogwildError("\(describe): row offsets of user \(u) decrease") }
+                    var previous: Int32 = -1
+                    for k in start..<end {
+                        let item = c[k]
+                        guard item >= 0, Int(item) < itemCount else {
+                            throw HogwildError("\(describe): item index \(item) of user \(u) is out of range 0..<\(itemCount)")
+                        }
+                        guard item != previous else { throw HogwildError("\(describe): user \(u) lists item \(item) twice") }
+                        guard item > previous else { throw HogwildError("\(describe): items of user \(u) are not sorted") }
+                        previous = item
+                    }
+                }
+            }
+        }
+        self.userCount = userCount
+        self.itemCount = itemCount
+        self.offsets = offsets
+        self.columns = columns
+    }
+
     /// The number of stored (user, item) pairs.
     public var nonZeroCount: Int { columns.count }
 

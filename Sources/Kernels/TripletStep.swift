@@ -16,6 +16,9 @@ import Darwin
 /// do not overlap (`positive != negative`).
 ///
 /// The functions return the triplet's loss before the update (0 for a satisfied margin triplet).
+/// The variants taking `admit` call it once, only when the step is about to write (the loss has a
+/// gradient), and write nothing and return `nil` when it returns false: the trainer uses it to
+/// reject negatives that are the user's positives without searching for satisfied triplets.
 /// Under Hogwild training other threads may be writing the same rows concurrently; the steps
 /// tolerate that by design (a torn read costs a slightly stale gradient, never a crash).
 public enum TripletStep {
@@ -39,6 +42,22 @@ public enum TripletStep {
         learningRate lr: Float,
         l2: Float
     ) -> Float {
+        cosineMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2,
+               admit: { true })!
+    }
+
+    /// As above; `admit` may veto the update (then nothing is written and the result is `nil`).
+    @inlinable
+    public static func cosineMargin(
+        user u: UnsafeMutablePointer<Float>,
+        positive p: UnsafeMutablePointer<Float>,
+        negative n: UnsafeMutablePointer<Float>,
+        count: Int,
+        margin: Float,
+        learningRate lr: Float,
+        l2: Float,
+        admit: () -> Bool
+    ) -> Float? {
         let width = KernelLane.scalarCount
         var uuV = KernelLane(), ppV = KernelLane(), nnV = KernelLane()
         var upV = KernelLane(), unV = KernelLane()
@@ -63,6 +82,7 @@ public enum TripletStep {
         let cp = up * a * b, cn = un * a * c
         let loss = margin - cp + cn
         if loss <= 0 { return 0 }  // NaN falls through, so divergence shows in the loss sum
+        guard admit() else { return nil }
 
         // new = row·(1 − lr·λ) − lr·∂, written as per-row linear combinations.
         let decay = 1 - lr * l2
@@ -90,9 +110,26 @@ public enum TripletStep {
         learningRate lr: Float,
         l2: Float
     ) -> Float {
+        dotMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2,
+               admit: { true })!
+    }
+
+    /// As above; `admit` may veto the update (then nothing is written and the result is `nil`).
+    @inlinable
+    public static func dotMargin(
+        user u: UnsafeMutablePointer<Float>,
+        positive p: UnsafeMutablePointer<Float>,
+        negative n: UnsafeMutablePointer<Float>,
+        count: Int,
+        margin: Float,
+        learningRate lr: Float,
+        l2: Float,
+        admit: () -> Bool
+    ) -> Float? {
         let (up, un) = twoDots(u, p, n, count: count)
         let loss = margin - up + un
         if loss <= 0 { return 0 }  // NaN falls through, so divergence shows in the loss sum
+        guard admit() else { return nil }
         let decay = 1 - lr * l2
         combine(u, p, n, count: count,
                 uSelf: decay, uFromP: lr, uFromN: -lr,
@@ -115,6 +152,21 @@ public enum TripletStep {
         learningRate lr: Float,
         l2: Float
     ) -> Float {
+        dotBPR(user: u, positive: p, negative: n, count: count, learningRate: lr, l2: l2, admit: { true })!
+    }
+
+    /// As above; `admit` may veto the update (then nothing is written and the result is `nil`).
+    @inlinable
+    public static func dotBPR(
+        user u: UnsafeMutablePointer<Float>,
+        positive p: UnsafeMutablePointer<Float>,
+        negative n: UnsafeMutablePointer<Float>,
+        count: Int,
+        learningRate lr: Float,
+        l2: Float,
+        admit: () -> Bool
+    ) -> Float? {
+        guard admit() else { return nil }
         let (up, un) = twoDots(u, p, n, count: count)
         let x = up - un
         let loss: Float, g: Float

@@ -10,7 +10,7 @@ extension NegativeSampling: ExpressibleByArgument {}
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "A data set name or an interaction file.",
-        discussion: "Names: \(DataCatalog.names.joined(separator: ", ")), looked up under $HOGWILD_DATA, then ~/.cache/hogwild. A file holds user,item[,rating[,timestamp]] lines (tab, comma, '::' or space separated; a header line is skipped).",
+        discussion: "Names: \(DataCatalog.names.joined(separator: ", ")), looked up under $HOGWILD_DATA, then ~/.cache/hogwild; 'synthetic' is a small built-in planted set. A file holds user,item[,rating[,timestamp]] lines (tab, comma, '::' or space separated; a header line is skipped), or is a binary file from 'hogwild synth'.",
         valueName: "name-or-file"))
     var data = "ml-100k"
 
@@ -33,7 +33,7 @@ struct DataOptions: ParsableArguments {
     }
 
     func load(seed: UInt64, ids: (users: IDMap, items: IDMap)? = nil) throws -> Dataset {
-        try Dataset.load(source(), minRating: minRating, holdout: holdout, seed: seed, ids: ids)
+        try Dataset.load(source(), minRating: minRating, holdout: holdout, seed: seed, ids: ids, threads: coreCount)
     }
 }
 

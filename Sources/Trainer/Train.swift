@@ -28,6 +28,9 @@ struct Train: ParsableCommand {
     @Option(help: "Cut-off for precision@k and recall@k.")
     var k = 10
 
+    @Option(help: "Evaluate a seeded sample of this many users (default: every user with a test positive).")
+    var evalUsers: Int?
+
     @Option(help: ArgumentHelp("Write the final figures as JSON to this file.", valueName: "file"))
     var report: String?
 
@@ -38,6 +41,7 @@ struct Train: ParsableCommand {
         _ = try modelOptions.configuration(epochs: epochs, threads: threads ?? coreCount)
         guard evalEvery >= 0 else { throw HogwildError("--eval-every must be 0 or more (got \(evalEvery))") }
         guard k >= 1 else { throw HogwildError("--k must be at least 1 (got \(k))") }
+        if let evalUsers, evalUsers < 1 { throw HogwildError("--eval-users must be at least 1 (got \(evalUsers))") }
     }
 
     func run() throws {
@@ -58,7 +62,8 @@ struct Train: ParsableCommand {
             var entry = EpochReport(epoch: e, loss: stats.meanLoss, violationRate: stats.violationRate,
                                     seconds: stats.seconds, tripletsPerSecond: stats.tripletsPerSecond)
             if hasTest && evalEvery > 0 && e % evalEvery == 0 && e < epochs {
-                let m = AUCEvaluator.evaluate(model: model, train: dataset.train, test: dataset.test, k: k, threads: config.threads)
+                let m = AUCEvaluator.evaluate(model: model, train: dataset.train, test: dataset.test, k: k, threads: config.threads,
+                                              sampleUsers: evalUsers, seed: config.seed)
                 line += "  AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))"
                 entry.auc = m.auc
             }
@@ -67,7 +72,8 @@ struct Train: ParsableCommand {
         }
         var final: Evaluation? = nil
         if hasTest {
-            let m = AUCEvaluator.evaluate(model: model, train: dataset.train, test: dataset.test, k: k, threads: config.threads)
+            let m = AUCEvaluator.evaluate(model: model, train: dataset.train, test: dataset.test, k: k, threads: config.threads,
+                                              sampleUsers: evalUsers, seed: config.seed)
             final = m
             say("test     AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))  (\(m.usersEvaluated) users, \(fixed(m.seconds * 1000, 1)) ms)")
             if !history.isEmpty { history[history.count - 1].auc = m.auc }

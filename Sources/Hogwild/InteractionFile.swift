@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The binary interaction format: train and test positives as CSR arrays, read straight into
+/// aligned memory at disk speed (no parsing, no id strings; ids are the row indices).
+///
+/// Layout, version 1, little-endian:
+///
+/// ```
+/// "HGWDATA\u{1}"                  8 bytes magic
+/// version UInt32 = 1, reserved UInt32 = 0
+/// userCount, itemCount, trainPairs, testPairs    4 × UInt64
+/// train row offsets  (userCount + 1) × Int64
+/// train item indices trainPairs × Int32 (each row sorted, distinct)
+/// test row offsets   (userCount + 1) × Int64
+/// test item indices  testPairs × Int32
+/// ```
+///
+/// The size must match the header exactly, and the arrays are validated on load
+/// (`InteractionMatrix.init(userCount:itemCount:offsets:columns:describe:)`), so a truncated or
+/// corrupted file is a one-line error, never a crash.
+public enum InteractionFile {
+    static let magic: [UInt8] = Array("HGWDATA".utf8) + [1]
+    public static let version: UInt32 = 1
+    static let headerSize = 48
+
+    /// Whether `path` starts with the format's magic bytes (false if it cannot be read).
+    public static func isInteractionFile(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: magic.count)
+        return pread(fd, &head, magic.count, 0) == magic.count && head == magic
+    }
+
+    /// Writes train and test positives (same users and items) to `path` atomically.
+    public static func write(train: InteractionMatrix, test: InteractionMatrix, to path: String) throws {
+        precondition(train.userCount == test.userCount && train.itemCount == test.itemCount)
+        try FileBytes.writeAtomically(path) { sink in
+            var header = [UInt8]()
+            header += magic
+            func append<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { header += $0 } }
+            append(version); append(UInt32(0))
+            append(UInt64(train.userCount)); append(UInt64(train.itemCount))
+            append(UInt64(train.nonZeroCount)); append(UInt64(test.nonZeroCount))
+            try sink.write(header)
+            for m in [train, test] {
+                try m.offsets.withUnsafeBufferPointer { try sink.write(UnsafeRawBufferPointer($0)) }
+                try m.columns.withUnsafeBufferPointer { try sink.write(UnsafeRawBufferPointer($0)) }
+            }
+        }
+    }
+
+    /// Reads a file written by `write`.
+    public static func read(_ path: String) throws -> (users: Int, items: Int, train: InteractionMatrix, test: InteractionMatrix) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }
+        let size = Int(info.st_size)
+        var header = [UInt8](repeating: 0, count: headerSize)
+        guard size >= headerSize, pread(fd, &header, headerSize, 0) == headerSize else {
+            throw HogwildError("'\(path)' is truncated (no complete header)")
+        }
+        guard Array(header[0..<8]) == magic else { throw HogwildError("'\(path)' is not a Hogwild interaction file") }
+        func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+            T(littleEndian: header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) })
+        }
+        let version = field(8, UInt32.self)
+        guard version == self.version else {
+            throw HogwildError("'\(path)' is a version \(version) interaction file; this build reads version \(self.version)")
+        }
+        let limit = UInt64(Int32.max)
+        let (users, items) = (field(16, UInt64.self), field(24, UInt64.self))
+        let (trainPairs, testPairs) = (field(32, UInt64.self), field(40, UInt64.self))
+        guard users <= limit, items <= limit, trainPairs <= 1 << 40, testPairs <= 1 << 40 else {
+            throw HogwildError("'\(path)' has an impossible header (\(users) users, \(items) items)")
+        }
+        let u = Int(users), i = Int(items), tr = Int(trainPairs), te = Int(testPairs)
+        let expected = headerSize + 2 * (u + 1) * 8 + (tr + te) * 4
+        guard size >= expected else { throw HogwildError("'\(path)' is truncated (\(size) of \(expected) bytes)") }
+        guard size == expected else { throw HogwildError("'\(path)' has \(size - expected) unexpected trailing bytes") }
+        var position = headerSize
+        func load<T: BitwiseCopyable>(_ count: Int, _: T.Type) throws -> AlignedBuffer<T> {
+            let buffer = AlignedBuffer<T>(count: count)
+            let bytes = count * MemoryLayout<T>.stride
+            try buffer.withUnsafeMutableBufferPointer { b in
+                try FileBytes.readExactly(fd, into: UnsafeMutableRawPointer(b.baseAddress!), count: bytes, at: position, path: path)
+            }
+            position += bytes
+            return buffer
+        }
+        let trainOffsets = try load(u + 1, Int.self), trainColumns = try load(tr, Int32.self)
+        let testOffsets = try load(u + 1, Int.self), testColumns = try load(te, Int32.self)
+        let train = try InteractionMatrix(userCount: u, itemCount: i, offsets: trainOffsets, columns: trainColumns, describe: "'\(path)' train")
+        let test = try InteractionMatrix(userCount: u, itemCount: i, offsets: testOffsets, columns: testColumns, describe: "'\(path)' test")
+        return (u, i, train, test)
+    }
+}
