@@ -31,30 +31,29 @@ public struct UserRankMetrics: Sendable, Equatable {
 /// ties counting one half (the Mann–Whitney statistic); precision@k and recall@k count test
 /// positives among the k best candidates (ties broken towards the lower item index).
 ///
+/// **Scoring** is a blocked matrix product (`ScoreBlock`): items are packed once into panels of
+/// 16 (with the cosine normalisation folded in), users go 64 to a block, items 1,024 to a block so
+/// a block's panels stay in L2, and a 4 × 32 register-tiled microkernel fills the scores.
+/// **Ranking** is SIMD counting: with the excluded items and the positives masked as NaN, one
+/// compare pass per positive counts the negatives below and tied with it; the top k come from a
+/// threshold scan that skips 16 items at a time.
+///
 /// Users are spread over threads; each user's figures are written to their own slot and summed
 /// in user order afterwards, so the result does not depend on the thread count.
 public enum AUCEvaluator {
+    static let userBlock = 64
+    static let itemBlock = 1_024
+
     /// Evaluates `model` on `test`, excluding `train` from each user's candidates.
     ///
-    /// - Complexity: O(U·I·d) scoring plus O(U·I·log P) ranking, for U users, I items,
-    ///   dimension d and P test positives per user.
     /// - Parameter sampleUsers: when given, evaluates only this many users with test positives,
     ///   drawn with `seed` (for data sets too large to rank every item for every user).
+    /// - Complexity: O(U·I·d) scoring plus O(U·I·P / 16) ranking, for U users, I items,
+    ///   dimension d and P test positives per user.
     public static func evaluate(model: EmbeddingModel, train: InteractionMatrix, test: InteractionMatrix,
                                 k: Int = 10, threads: Int, sampleUsers: Int? = nil, seed: UInt64 = 1) -> Evaluation {
         let started = DispatchTime.now().uptimeNanoseconds
         let userCount = model.users.count, itemCount = model.items.count
-        let cosine = model.configuration.similarity == .cosine
-        // Cosine ranking for a fixed user only needs item norms: u·i/|i| orders like cos(u,i).
-        let itemScale = AlignedBuffer<Float>(count: itemCount)
-        model.itemTable.withUnsafeHandle { items in
-            itemScale.withUnsafeMutableBufferPointer { scale in
-                for i in 0..<itemCount {
-                    scale[i] = cosine ? Vector.inverseNorm(Vector.squaredNorm(items.row(i), count: items.stride)) : 1
-                }
-            }
-        }
-        let results = AlignedBuffer<Double>(count: userCount * 3)
         var candidates = test.withUnsafeHandle { csr in (0..<userCount).filter { !csr.row($0).isEmpty } }
         if let sampleUsers, sampleUsers < candidates.count {
             var rng = RandomSource(seed: seed ^ 0x6576_616C)  // "eval"
@@ -62,39 +61,23 @@ public enum AUCEvaluator {
             candidates = Array(candidates.prefix(sampleUsers)).sorted()
         }
         let evaluatedUsers = AlignedBuffer(candidates.map(Int32.init))
+        let results = AlignedBuffer<Double>(count: userCount * 3)
         results.withUnsafeMutableBufferPointer { $0.update(repeating: .nan) }
-        let workers = max(1, min(threads, evaluatedUsers.count))
         let maxPositives = test.withUnsafeHandle { csr in (0..<userCount).map { csr.row($0).count }.max() ?? 0 }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let scratch = RankScratch(itemCount: itemCount, maxPositives: maxPositives, k: k)
-            model.userTable.withUnsafeHandle { users in
-                model.itemTable.withUnsafeHandle { items in
-                    itemScale.withUnsafeBufferPointer { scale in
-                        train.withUnsafeHandle { trainCSR in
-                            test.withUnsafeHandle { testCSR in
-                                results.withUnsafeMutableBufferPointer { out in
-                                  evaluatedUsers.withUnsafeBufferPointer { list in
-                                    var j = worker
-                                    while j < list.count {
-                                        let u = Int(list[j])
-                                        defer { j += workers }
-                                        let positives = testCSR.row(u)
-                                        let user = users.row(u)
-                                        let scores = scratch.scores
-                                        for i in 0..<itemCount {
-                                            scores[i] = Vector.dot(user, items.row(i), count: items.stride) * scale[i]
-                                        }
-                                        guard let m = scratch.rank(excluded: trainCSR.row(u), positives: positives) else { continue }
-                                        out[3 * u] = m.auc
-                                        out[3 * u + 1] = Double(m.hits) / Double(k)
-                                        out[3 * u + 2] = Double(m.hits) / Double(m.positives)
-                                    }
-                                  }
-                                }
-                            }
-                        }
-                    }
+        let panels = ItemPanels(model: model, threads: threads)
+        scoreAndRank(model: model, panels: panels, users: evaluatedUsers, threads: threads) { scratch in
+            RankScratch(itemCount: itemCount, maxPositives: maxPositives, k: k)
+        } rank: { scratch, user, scores in
+            let m = train.withUnsafeHandle { trainCSR in
+                test.withUnsafeHandle { testCSR in
+                    scratch.rank(scores: scores, excluded: trainCSR.row(user), positives: testCSR.row(user))
                 }
+            }
+            guard let m else { return }
+            results.withUnsafeMutableBufferPointer { out in
+                out[3 * user] = m.auc
+                out[3 * user + 1] = Double(m.hits) / Double(k)
+                out[3 * user + 2] = Double(m.hits) / Double(m.positives)
             }
         }
         var sums = (0.0, 0.0, 0.0), evaluated = 0
@@ -110,6 +93,71 @@ public enum AUCEvaluator {
                           seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
 
+    /// Scores every item for `users` and nothing else, for benchmarking the scoring kernel.
+    /// Returns the wall time in seconds (packing the item panels included).
+    public static func timeScoring(model: EmbeddingModel, users: Int, threads: Int) -> Double {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let panels = ItemPanels(model: model, threads: threads)
+        let list = AlignedBuffer((0..<min(users, model.users.count)).map(Int32.init))
+        scoreAndRank(model: model, panels: panels, users: list, threads: threads) { _ in () } rank: { _, _, _ in }
+        return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    }
+
+    /// The blocked scoring loop shared by evaluation and benchmarks: each worker takes blocks of
+    /// `userBlock` users from `users`, fills their score rows, and hands each row to `rank`.
+    static func scoreAndRank<Scratch>(
+        model: EmbeddingModel, panels: ItemPanels, users: AlignedBuffer<Int32>, threads: Int,
+        makeScratch: @Sendable (Int) -> Scratch,
+        rank: @Sendable (Scratch, Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let blockCount = (users.count + userBlock - 1) / userBlock
+        let workers = max(1, min(threads, blockCount))
+        let rowStride = panels.paddedItemCount
+        let dimension = model.configuration.dimension
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let scratch = makeScratch(worker)
+            let scores = AlignedBuffer<Float>(count: userBlock * rowStride)
+            model.userTable.withUnsafeHandle { userRows in
+                panels.storage.withUnsafeBufferPointer { packed in
+                    scores.withUnsafeMutableBufferPointer { scoreBuffer in
+                        users.withUnsafeBufferPointer { list in
+                            let out = scoreBuffer.baseAddress!, panelBase = packed.baseAddress!
+                            let panelFloats = dimension * ScoreBlock.panelWidth
+                            var block = worker
+                            while block < blockCount {
+                                let first = block * userBlock, count = min(userBlock, list.count - first)
+                                var itemStart = 0
+                                while itemStart < rowStride {
+                                    let itemEnd = min(itemStart + itemBlock, rowStride)
+                                    var r = 0
+                                    while r < count {
+                                        // Rows past the block's end repeat its last user; their scores are ignored.
+                                        let u0 = userRows.row(Int(list[first + r]))
+                                        let u1 = userRows.row(Int(list[first + min(r + 1, count - 1)]))
+                                        let u2 = userRows.row(Int(list[first + min(r + 2, count - 1)]))
+                                        let u3 = userRows.row(Int(list[first + min(r + 3, count - 1)]))
+                                        var item = itemStart
+                                        while item < itemEnd {
+                                            ScoreBlock.score4x32(u0, u1, u2, u3,
+                                                                 panels: panelBase + (item / ScoreBlock.panelWidth) * panelFloats,
+                                                                 dimension: dimension,
+                                                                 scores: out + r * rowStride + item, scoreStride: rowStride)
+                                            item += 2 * ScoreBlock.panelWidth
+                                        }
+                                        r += 4
+                                    }
+                                    itemStart = itemEnd
+                                }
+                                for r in 0..<count { rank(scratch, Int(list[first + r]), out + r * rowStride) }
+                                block += workers
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Ranking figures for one user given every item's score.
     ///
     /// - Parameters:
@@ -119,9 +167,44 @@ public enum AUCEvaluator {
     /// - Returns: `nil` when there is no positive or no negative candidate.
     public static func rankMetrics(scores: [Float], excluded: [Int32], positives: [Int32], k: Int) -> UserRankMetrics? {
         let scratch = RankScratch(itemCount: scores.count, maxPositives: positives.count, k: k)
-        for (i, s) in scores.enumerated() { scratch.scores[i] = s }
-        return excluded.withUnsafeBufferPointer { e in
-            positives.withUnsafeBufferPointer { p in scratch.rank(excluded: e, positives: p) }
+        var copy = scores
+        return copy.withUnsafeMutableBufferPointer { s in
+            excluded.withUnsafeBufferPointer { e in
+                positives.withUnsafeBufferPointer { p in scratch.rank(scores: s.baseAddress!, excluded: e, positives: p) }
+            }
+        }
+    }
+}
+
+/// The item table packed into `ScoreBlock` panels, scaled by 1/|item| for cosine models (u·i/|i|
+/// orders items like cos(u,i) for a fixed user). The panel count is even and the padding items
+/// are zero, so the 4 × 32 kernel never needs a tail.
+final class ItemPanels: @unchecked Sendable {
+    let paddedItemCount: Int
+    let storage: AlignedBuffer<Float>
+
+    init(model: EmbeddingModel, threads: Int) {
+        let width = ScoreBlock.panelWidth
+        let dimension = model.configuration.dimension, itemCount = model.items.count
+        paddedItemCount = max(2 * width, (itemCount + 2 * width - 1) / (2 * width) * (2 * width))
+        storage = AlignedBuffer(count: paddedItemCount * dimension)
+        let cosine = model.configuration.similarity == .cosine
+        let panelCount = paddedItemCount / width
+        let workers = max(1, min(threads, panelCount))
+        DispatchQueue.concurrentPerform(iterations: workers) { [storage] worker in
+            model.itemTable.withUnsafeHandle { items in
+                storage.withUnsafeMutableBufferPointer { packed in
+                    var panel = worker
+                    while panel < panelCount {
+                        for j in 0..<width where panel * width + j < itemCount {
+                            let row = items.row(panel * width + j)
+                            let scale = cosine ? Vector.inverseNorm(Vector.squaredNorm(row, count: items.stride)) : 1
+                            for d in 0..<dimension { packed[(panel * dimension + d) * width + j] = row[d] * scale }
+                        }
+                        panel += workers
+                    }
+                }
+            }
         }
     }
 }
@@ -131,110 +214,111 @@ public enum AUCEvaluator {
 final class RankScratch {
     let itemCount: Int
     let k: Int
-    /// One score per item, filled by the caller before `rank`.
-    let scores: UnsafeMutablePointer<Float>
-    /// 0 = negative candidate, 1 = excluded, 2 = test positive; all 0 between users.
+    /// 2 marks the current user's admitted test positives; all 0 between users.
     private let flags: UnsafeMutablePointer<UInt8>
     private let positiveScores: UnsafeMutablePointer<Float>
+    private let positiveItems: UnsafeMutablePointer<Int32>
     private let heapScores: UnsafeMutablePointer<Float>
     private let heapItems: UnsafeMutablePointer<Int32>
 
     init(itemCount: Int, maxPositives: Int, k: Int) {
         self.itemCount = itemCount
         self.k = k
-        scores = .allocate(capacity: max(itemCount, 1))
-        scores.initialize(repeating: 0, count: max(itemCount, 1))
         flags = .allocate(capacity: max(itemCount, 1))
         flags.initialize(repeating: 0, count: max(itemCount, 1))
         positiveScores = .allocate(capacity: max(maxPositives, 1))
+        positiveItems = .allocate(capacity: max(maxPositives, 1))
         heapScores = .allocate(capacity: max(k, 1))
         heapItems = .allocate(capacity: max(k, 1))
     }
 
     deinit {
-        scores.deallocate(); flags.deallocate(); positiveScores.deallocate()
+        flags.deallocate(); positiveScores.deallocate(); positiveItems.deallocate()
         heapScores.deallocate(); heapItems.deallocate()
     }
 
-    /// Ranks the current `scores`. Returns `nil` when there is no positive or no negative.
-    func rank(excluded: UnsafeBufferPointer<Int32>, positives: UnsafeBufferPointer<Int32>) -> UserRankMetrics? {
-        for i in excluded { flags[Int(i)] = 1 }
+    /// Ranks one user's `scores` (which it overwrites). Returns `nil` when there is no positive
+    /// or no negative candidate.
+    func rank(scores: UnsafeMutablePointer<Float>, excluded: UnsafeBufferPointer<Int32>,
+              positives: UnsafeBufferPointer<Int32>) -> UserRankMetrics? {
         var np = 0
-        for i in positives where flags[Int(i)] == 0 {
-            flags[Int(i)] = 2
-            positiveScores[np] = scores[Int(i)]
+        for item in positives where !Self.contains(excluded, item) {
+            positiveItems[np] = item
+            positiveScores[np] = scores[Int(item)]
             np += 1
-        }
-        defer {
-            for i in excluded { flags[Int(i)] = 0 }
-            for i in positives { flags[Int(i)] = 0 }
         }
         let negativeCount = itemCount - excluded.count - np
         guard np > 0, negativeCount > 0 else { return nil }
-        var sorted = UnsafeMutableBufferPointer(start: positiveScores, count: np)
-        sorted.sort()
-        // Σ over negatives of (#positives above) + ½(#positives tied).
+        // Mask everything but the negatives as NaN, which compares as neither below nor equal.
+        for item in excluded { scores[Int(item)] = .nan }
+        for j in 0..<np { scores[Int(positiveItems[j])] = .nan }
         var wins = 0.0
-        for i in 0..<itemCount where flags[i] == 0 {
-            let s = scores[i]
-            let below = lowerBound(sorted, s), notAbove = upperBound(sorted, s)
-            wins += Double(np - notAbove) + 0.5 * Double(notAbove - below)
+        for j in 0..<np {
+            let (below, equal) = ScoreBlock.countBelowAndEqual(scores, count: itemCount, threshold: positiveScores[j])
+            wins += Double(below) + 0.5 * Double(equal)
         }
-        return UserRankMetrics(auc: wins / (Double(np) * Double(negativeCount)), hits: topHits(), positives: np)
+        let auc = wins / (Double(np) * Double(negativeCount))
+        // Top k over the candidates: positives back, excluded items at −∞.
+        for j in 0..<np {
+            scores[Int(positiveItems[j])] = positiveScores[j]
+            flags[Int(positiveItems[j])] = 2
+        }
+        for item in excluded { scores[Int(item)] = -.infinity }
+        let hits = topHits(scores)
+        for j in 0..<np { flags[Int(positiveItems[j])] = 0 }
+        return UserRankMetrics(auc: auc, hits: hits, positives: np)
     }
 
-    /// Test positives among the k best candidates: a size-k min-heap keyed by (score, −index).
-    private func topHits() -> Int {
-        let hs = heapScores, hi = heapItems, k = self.k
+    @inline(__always)
+    private static func contains(_ sorted: UnsafeBufferPointer<Int32>, _ item: Int32) -> Bool {
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if sorted[mid] < item { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < sorted.count && sorted[lo] == item
+    }
+
+    /// Test positives among the k best: a size-k min-heap keyed by (score, −index), fed by a
+    /// scan that skips any 16 items none of which beats the heap's minimum.
+    private func topHits(_ scores: UnsafeMutablePointer<Float>) -> Int {
+        let hs = heapScores, hi = heapItems, k = min(self.k, itemCount)
+        guard k > 0 else { return 0 }
         // `a` ranks below `b`: lower score, or equal score and higher index.
         @inline(__always) func worse(_ a: Int, _ b: Int) -> Bool {
             hs[a] < hs[b] || (hs[a] == hs[b] && hi[a] > hi[b])
         }
-        func siftDown(_ start: Int, _ size: Int) {
+        func siftDown(_ start: Int) {
             var parent = start
             while true {
                 let left = 2 * parent + 1
-                if left >= size { return }
+                if left >= k { return }
                 var child = left
-                if left + 1 < size && worse(left + 1, left) { child = left + 1 }
+                if left + 1 < k && worse(left + 1, left) { child = left + 1 }
                 if !worse(child, parent) { return }
                 swap(&hs[child], &hs[parent]); swap(&hi[child], &hi[parent])
                 parent = child
             }
         }
-        var size = 0
-        for i in 0..<itemCount where flags[i] != 1 {
-            let s = scores[i]
-            if size < k {
-                hs[size] = s; hi[size] = Int32(i); size += 1
-                if size == k { for p in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(p, k) } }
-            } else if s > hs[0] {  // on a tie the lower index, already held, stays
-                hs[0] = s; hi[0] = Int32(i)
-                siftDown(0, k)
+        for i in 0..<k { hs[i] = scores[i]; hi[i] = Int32(i) }
+        for p in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(p) }
+        var i = k
+        while i < itemCount {
+            let block = ScoreBlock.firstBlockAbove(scores, from: i, count: itemCount, threshold: hs[0])
+            let end = min(block + ScoreBlock.panelWidth, itemCount)
+            var j = block
+            while j < end {
+                if scores[j] > hs[0] {  // on a tie the lower index, already held, stays
+                    hs[0] = scores[j]; hi[0] = Int32(j)
+                    siftDown(0)
+                }
+                j += 1
             }
+            i = end
         }
         var hits = 0
-        for j in 0..<size where flags[Int(hi[j])] == 2 { hits += 1 }
+        for j in 0..<k where flags[Int(hi[j])] == 2 { hits += 1 }
         return hits
     }
 }
 
-@inline(__always)
-private func lowerBound(_ a: UnsafeMutableBufferPointer<Float>, _ x: Float) -> Int {
-    var lo = 0, hi = a.count
-    while lo < hi {
-        let mid = (lo + hi) >> 1
-        if a[mid] < x { lo = mid + 1 } else { hi = mid }
-    }
-    return lo
-}
-
-@inline(__always)
-private func upperBound(_ a: UnsafeMutableBufferPointer<Float>, _ x: Float) -> Int {
-    var lo = 0, hi = a.count
-    while lo < hi {
-        let mid = (lo + hi) >> 1
-        if a[mid] <= x { lo = mid + 1 } else { hi = mid }
-    }
-    return lo
-}

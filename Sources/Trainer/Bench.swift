@@ -30,6 +30,15 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Write the table as JSON to this file.", valueName: "file"))
     var report: String?
 
+    @Flag(help: "Benchmark the evaluator's scoring instead of training: a random model of --users × --items, all items scored for every user.")
+    var evaluator = false
+
+    @Option(help: "Users of the --evaluator model.")
+    var users = 100_000
+
+    @Option(help: "Items of the --evaluator model.")
+    var items = 20_000
+
     var threadCounts: [Int] {
         get throws {
             guard let threadList else {
@@ -56,6 +65,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if evaluator { return try runEvaluator() }
         let counts = try threadCounts
         let base = try modelOptions.configuration(epochs: epochs, threads: counts[0], defaultNegatives: .uniform)
         let dataset = try dataOptions.load(seed: base.seed)
@@ -93,6 +103,33 @@ struct Bench: ParsableCommand {
         if let report { try writeJSON(rows, to: report) }
     }
 
+    /// Scoring throughput of the blocked evaluator kernel: GFLOP/s = 2·users·items·dim / time.
+    func runEvaluator() throws {
+        let counts = try threadCounts
+        guard users >= 1, items >= 2 else { throw HogwildError("--users must be ≥ 1 and --items ≥ 2") }
+        let config = try modelOptions.configuration(epochs: 0, threads: counts[0])
+        let model = EmbeddingModel(configuration: config, users: IDMap(denseCount: users), items: IDMap(denseCount: items))
+        let flop = 2.0 * Double(users) * Double(items) * Double(config.dimension)
+        say("model    random \(users) users × \(items) items, dim \(config.dimension), \(config.similarity.rawValue); \(repeats) runs per thread count, load \(loadAverage)")
+        var seconds = [[Double]](repeating: [], count: counts.count)
+        for _ in 0..<repeats {
+            for (index, threads) in counts.enumerated() {
+                seconds[index].append(AUCEvaluator.timeScoring(model: model, users: users, threads: threads))
+            }
+        }
+        say("")
+        say("threads   seconds   GFLOP/s   scores/s    speedup")
+        var rows: [EvaluatorBenchRow] = []
+        let base = median(seconds[0])
+        for (index, threads) in counts.enumerated() {
+            let t = median(seconds[index])
+            rows.append(EvaluatorBenchRow(threads: threads, seconds: t, gflops: flop / t / 1e9,
+                                          scoresPerSecond: Double(users) * Double(items) / t, speedup: base / t, runs: seconds[index]))
+            say("\(String(format: "%7d", threads))   \(String(format: "%7.3f", t))   \(String(format: "%7.1f", flop / t / 1e9))   \(pad(String(format: "%.2f G", Double(users) * Double(items) / t / 1e9), 8))   \(String(format: "%6.2f×", base / t))")
+        }
+        if let report { try writeJSON(rows, to: report) }
+    }
+
     var loadAverage: String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
     }
@@ -106,6 +143,21 @@ func pad(_ text: String, _ width: Int) -> String {
 func median(_ values: [Double]) -> Double {
     let s = values.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// One row of `bench --evaluator --report`.
+struct EvaluatorBenchRow: Codable {
+    var threads: Int
+    var seconds: Double
+    var gflops: Double
+    var scoresPerSecond: Double
+    var speedup: Double
+    var runs: [Double]
+
+    enum CodingKeys: String, CodingKey {
+        case threads, seconds, gflops, speedup, runs
+        case scoresPerSecond = "scores_per_second"
+    }
 }
 
 /// One row of `bench --report`.
