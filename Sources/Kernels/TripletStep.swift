@@ -169,16 +169,12 @@ public enum TripletStep {
         guard admit() else { return nil }
         let (up, un) = twoDots(u, p, n, count: count)
         let x = up - un
-        let loss: Float, g: Float
-        if x >= 0 {
-            let e = expf(-x)
-            loss = log1pf(e)
-            g = e / (1 + e)
-        } else {
-            let e = expf(x)
-            loss = log1pf(e) - x
-            g = 1 / (1 + e)
-        }
+        // softplus(−x) = log(1 + e^−|x|) + max(−x, 0); with e = e^−|x| ∈ (0, 1], log(1 + e) is
+        // computed as logf (several times cheaper than log1pf) except for tiny e, where it is e.
+        let e = expf(-abs(x))
+        let softplus = e < 1e-4 ? e * (1 - 0.5 * e) : logf(1 + e)
+        let loss = softplus + max(-x, 0)
+        let g = x >= 0 ? e / (1 + e) : 1 / (1 + e)
         let decay = 1 - lr * l2, step = lr * g
         combine(u, p, n, count: count,
                 uSelf: decay, uFromP: step, uFromN: -step,

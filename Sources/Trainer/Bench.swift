@@ -33,6 +33,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Benchmark the evaluator's scoring instead of training: a random model of --users × --items, all items scored for every user.")
     var evaluator = false
 
+    @Flag(help: "Benchmark the kernels (ns per dot, cosine and triplet step) at --dims on one core.")
+    var kernels = false
+
+    @Option(help: ArgumentHelp("Comma-separated dimensions for --kernels.", valueName: "d,d,…"))
+    var dims = "32,64,128,256"
+
     @Option(help: "Users of the --evaluator model.")
     var users = 100_000
 
@@ -66,6 +72,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if evaluator { return try runEvaluator() }
+        if kernels { return try runKernels() }
         let counts = try threadCounts
         let base = try modelOptions.configuration(epochs: epochs, threads: counts[0], defaultNegatives: .uniform)
         let dataset = try dataOptions.load(seed: base.seed)
@@ -89,6 +96,8 @@ struct Bench: ParsableCommand {
             }
         }
         let medians = rates.map(median)
+        let modelBytes = (dataset.users.count + dataset.items.count) * ((base.dimension + 15) / 16 * 16) * 4
+        let interactionBytes = InteractionMemory.bytes(dataset)
         let reference = medians[0] / Double(counts[0])
         say("")
         say("threads   triplets/s   speedup   efficiency   runs")
@@ -97,8 +106,31 @@ struct Bench: ParsableCommand {
             let speedup = medians[index] / medians[0] * Double(counts[0]) / Double(counts[0])
             let efficiency = medians[index] / (reference * Double(threads))
             rows.append(BenchRow(threads: threads, tripletsPerSecond: medians[index], speedup: speedup,
-                                 efficiency: efficiency, runs: rates[index]))
+                                 efficiency: efficiency, runs: rates[index], modelBytes: modelBytes,
+                                 interactionBytes: interactionBytes, peakRSSBytes: peakResidentBytes))
             say("\(String(format: "%7d", threads))   \(pad(millions(medians[index]), 10))   \(String(format: "%6.2f×", speedup))   \(String(format: "%9.1f%%", 100 * efficiency))   \(rates[index].map { millions($0) }.joined(separator: ", "))")
+        }
+        say("")
+        say("memory   tables \(megabytes(modelBytes)) + interaction arrays \(megabytes(interactionBytes)) = \(megabytes(modelBytes + interactionBytes)); peak RSS \(megabytes(peakResidentBytes)) (\(String(format: "%.2f", Double(peakResidentBytes) / Double(modelBytes + interactionBytes)))×)")
+        if let report { try writeJSON(rows, to: report) }
+    }
+
+    func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+
+    func runKernels() throws {
+        let list = try dims.split(separator: ",").map { part -> Int in
+            guard let d = Int(part.trimmingCharacters(in: .whitespaces)), d >= 1, d <= 65_536 else {
+                throw HogwildError("--dims takes comma-separated dimensions between 1 and 65536 (got '\(dims)')")
+            }
+            return d
+        }
+        say("kernels  one core, rows in cache, every step updating; median of \(repeats) runs, load \(loadAverage)")
+        let rows = KernelBench.run(dims: list, repeats: repeats)
+        say("")
+        say("kernel                 " + list.map { pad("dim \($0)", 10) }.joined())
+        for kernel in KernelBench.kernels {
+            let cells = list.map { d in rows.first { $0.kernel == kernel && $0.dim == d }.map { pad(String(format: "%.2f ns", $0.nsPerOp), 10) } ?? "" }
+            say(kernel.padding(toLength: 23, withPad: " ", startingAt: 0) + cells.joined())
         }
         if let report { try writeJSON(rows, to: report) }
     }
@@ -167,9 +199,24 @@ struct BenchRow: Codable {
     var speedup: Double
     var efficiency: Double
     var runs: [Double]
+    var modelBytes: Int
+    var interactionBytes: Int
+    var peakRSSBytes: Int
 
     enum CodingKeys: String, CodingKey {
         case threads, speedup, efficiency, runs
         case tripletsPerSecond = "triplets_per_second"
+        case modelBytes = "model_bytes"
+        case interactionBytes = "interaction_bytes"
+        case peakRSSBytes = "peak_rss_bytes"
+    }
+}
+
+/// The bytes of a data set's interaction arrays as training holds them: train and test CSR
+/// (offsets and item indices) plus the trainer's (user, item) pair list.
+enum InteractionMemory {
+    static func bytes(_ d: Dataset) -> Int {
+        let csr = 2 * (d.users.count + 1) * 8 + (d.train.nonZeroCount + d.test.nonZeroCount) * 4
+        return csr + d.train.nonZeroCount * MemoryLayout<TrainingPair>.stride
     }
 }
