@@ -54,7 +54,7 @@ struct Train: ParsableCommand {
         let hasTest = dataset.test.nonZeroCount > 0
         var history: [EpochReport] = []
         var trainSeconds = 0.0, triplets = 0
-        for e in 1...max(epochs, 1) where epochs > 0 {
+        for e in stride(from: 1, through: epochs, by: 1) {
             let stats = try trainer.trainEpoch()
             trainSeconds += stats.seconds
             triplets += stats.triplets

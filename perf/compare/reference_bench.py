@@ -35,6 +35,9 @@ Run it with the interpreter of the venv made by perf/compare/setup-venv.sh, e.g.
 
     perf/.venv-compare/bin/python perf/compare/reference_bench.py \
         --data $HOGWILD_DATA/ml-100k/ua.base --test $HOGWILD_DATA/ml-100k/ua.test --auc
+
+--data may also be hogwild's binary interaction file (`hogwild synth`, recognised by its magic
+bytes), which holds the test positives too.
 """
 
 import os
@@ -73,6 +76,8 @@ CONFIGS = {
     "lightfm-bpr": ("lightfm", "bpr"),
     "lightfm-warp": ("lightfm", "warp"),
 }
+# --libraries shorthands: a bare library name means all of its configurations.
+LIBRARY_ALIASES = {"implicit": ["implicit-bpr"], "lightfm": ["lightfm-bpr", "lightfm-warp"]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,6 +179,76 @@ def positives_matrix(u, i, r, min_rating, shape):
     return m
 
 
+HGWI_MAGIC = b"HGWDATA\x01"
+HGWI_HEADER = np.dtype([("magic", "S8"), ("version", "<u4"), ("reserved", "<u4"),
+                        ("users", "<u8"), ("items", "<u8"),
+                        ("train_pairs", "<u8"), ("test_pairs", "<u8")])
+
+
+def is_hgwi(path):
+    """Whether `path` is hogwild's binary interaction file (by its magic bytes)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(HGWI_MAGIC)) == HGWI_MAGIC
+    except OSError:
+        return False
+
+
+def read_hgwi(path):
+    """Train and test positives of a hogwild binary interaction file (`hogwild synth`), as
+    binary float32 CSR matrices built straight from its arrays.
+
+    Layout, version 1, little-endian: magic b"HGWDATA\x01", UInt32 version, UInt32 reserved,
+    UInt64 users, items, train pairs, test pairs; then train row offsets (users + 1) x Int64,
+    train item indices (train pairs) x Int32, and the same two arrays for test. Rows are
+    sorted and distinct (hogwild writes and validates them so). The arrays are read with
+    numpy.fromfile at disk speed; only the float32 `data` arrays of ones are added, so ~60M pairs
+    take ~0.5 GB (indices 4 bytes + data 4 bytes per pair, plus the row offsets).
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = np.fromfile(f, dtype=HGWI_HEADER, count=1)
+        if len(head) != 1:
+            raise SystemExit(f"{path}: truncated (no complete header)")
+        head = head[0]
+        if head["magic"] != HGWI_MAGIC:
+            raise SystemExit(f"{path}: not a hogwild interaction file")
+        if head["version"] != 1:
+            raise SystemExit(f"{path}: version {head['version']} interaction file; this script "
+                             "reads version 1")
+        users, items = int(head["users"]), int(head["items"])
+        pairs = {"train": int(head["train_pairs"]), "test": int(head["test_pairs"])}
+        if users >= 2 ** 31 or items >= 2 ** 31 or max(pairs.values()) >= 2 ** 40:
+            raise SystemExit(f"{path}: impossible header ({users} users, {items} items)")
+        expected = HGWI_HEADER.itemsize + 2 * (users + 1) * 8 + sum(pairs.values()) * 4
+        if size != expected:
+            raise SystemExit(f"{path}: {size} bytes, expected {expected} from its header "
+                             "(truncated or trailing bytes)")
+        out = {}
+        for part in ("train", "test"):
+            offsets = np.fromfile(f, dtype="<i8", count=users + 1)
+            indices = np.fromfile(f, dtype="<i4", count=pairs[part])
+            n = pairs[part]
+            if (len(offsets) != users + 1 or len(indices) != n or offsets[0] != 0
+                    or offsets[-1] != n or (np.diff(offsets) < 0).any()):
+                raise SystemExit(f"{path}: {part} row offsets are inconsistent")
+            if n and (indices.min() < 0 or indices.max() >= items):
+                raise SystemExit(f"{path}: {part} item index out of range 0..<{items}")
+            # scipy keeps one index dtype for indptr and indices: int32 while nnz fits (no copy
+            # of the big indices array), else both int64.
+            if n < 2 ** 31:
+                offsets = offsets.astype(np.int32)
+            else:
+                indices = indices.astype(np.int64)
+            m = sp.csr_matrix((np.ones(n, dtype=np.float32), indices, offsets),
+                              shape=(users, items), copy=False)
+            if not m.has_canonical_format:  # hogwild's own files are; anything else is fixed
+                m.sum_duplicates()
+                m.data[:] = 1.0
+            out[part] = m
+    return out["train"], out["test"]
+
+
 def load_data(train_path, test_path, min_rating):
     """Training (and test) positives over one id space.
 
@@ -181,7 +256,14 @@ def load_data(train_path, test_path, min_rating):
     AUC ranks each user's test positives against every known item (on ml-100k's ua split:
     943 users, 1,682 items). A .npz file (scipy.sparse.save_npz) is taken as the user x item
     matrix directly: its non-zeros are the positives; a test .npz must have the same shape.
+    A hogwild binary interaction file (detected by its magic bytes) holds both train and test
+    positives with dense ids, so it comes without a separate test file.
     """
+    if is_hgwi(train_path):
+        if test_path:
+            raise SystemExit(f"{train_path} is a hogwild binary interaction file, which holds "
+                             "its own test positives; drop --test")
+        return read_hgwi(train_path)
     if str(train_path).endswith(".npz"):
         train = sp.load_npz(train_path).tocsr().astype(np.float32)
         train.data[:] = 1.0
@@ -209,7 +291,8 @@ def load_data(train_path, test_path, min_rating):
 # --------------------------------------------------------------------------------------------
 
 def train_implicit(train, dim, epochs, threads, seed):
-    """implicit CPU BPR; returns (fit seconds, user x item score function)."""
+    """implicit CPU BPR; returns (fit seconds, scores(start, stop) -> users start..<stop x all
+    items)."""
     from implicit.cpu.bpr import BayesianPersonalizedRanking
     # factors=dim gives dim latent columns plus one item-bias column (users hold a constant 1
     # there), i.e. vectors of width dim + 1. Other hyper-parameters are implicit's defaults.
@@ -219,15 +302,16 @@ def train_implicit(train, dim, epochs, threads, seed):
     model.fit(train, show_progress=False)
     seconds = time.perf_counter() - t0
 
-    def scores():
+    def scores(start, stop):
         # The bias column makes this the model's full score.
-        return np.asarray(model.user_factors, np.float64) @ np.asarray(model.item_factors,
-                                                                        np.float64).T
+        u = np.asarray(model.user_factors[start:stop], np.float64)
+        return u @ np.asarray(model.item_factors, np.float64).T
     return seconds, scores
 
 
 def train_lightfm(train_coo, loss, dim, epochs, threads, seed):
-    """LightFM with loss 'bpr' or 'warp'; returns (fit seconds, user x item score function)."""
+    """LightFM with loss 'bpr' or 'warp'; returns (fit seconds, scores(start, stop) -> users
+    start..<stop x all items)."""
     from lightfm import LightFM
     # no_components=dim latent columns, plus separate user and item biases. Other
     # hyper-parameters (adagrad, learning_rate 0.05, max_sampled 10, no L2) are LightFM's
@@ -237,12 +321,12 @@ def train_lightfm(train_coo, loss, dim, epochs, threads, seed):
     model.fit_partial(train_coo, epochs=epochs, num_threads=threads)
     seconds = time.perf_counter() - t0
 
-    def scores():
+    def scores(start, stop):
         # Without side features the representations are the embeddings themselves.
-        u = np.asarray(model.user_embeddings, np.float64)
+        u = np.asarray(model.user_embeddings[start:stop], np.float64)
         v = np.asarray(model.item_embeddings, np.float64)
         return (u @ v.T + np.asarray(model.item_biases, np.float64)[None, :]
-                + np.asarray(model.user_biases, np.float64)[:, None])
+                + np.asarray(model.user_biases[start:stop], np.float64)[:, None])
     return seconds, scores
 
 
@@ -250,30 +334,42 @@ def train_lightfm(train_coo, loss, dim, epochs, threads, seed):
 # Evaluation
 # --------------------------------------------------------------------------------------------
 
-def mean_user_auc(scores, train, test):
+def mean_user_auc(scores, train, test, block_entries=1 << 22):
     """Mean per-user ROC AUC over all items, excluding each user's training positives.
 
     For each user with at least one test positive (that is not also a training positive) and at
     least one candidate negative: AUC = P(score of a test positive > score of a candidate
     negative), ties counting one half (Mann-Whitney U from mid-ranks, exact with ties).
-    Vectorised: training positives are set to -inf, so they take the n_excl lowest ranks and
-    every candidate's rank is shifted by exactly n_excl.
+    Vectorised over blocks of users (about `block_entries` scores each, so memory stays bounded
+    on large data): `scores(start, stop)` gives the block's user x item scores; training
+    positives are set to -inf, so they take the n_excl lowest ranks and every candidate's rank
+    is shifted by exactly n_excl.
     """
-    s = np.array(scores, dtype=np.float64)  # copy: modified below
-    if not np.isfinite(s).all():
-        return float("nan"), 0
-    train_mask = train.toarray() > 0
-    test_mask = (test.toarray() > 0) & ~train_mask
-    s[train_mask] = -np.inf
-    ranks = rankdata(s, method="average", axis=1)   # 1-based, mid-ranks for ties
-    n_excl = train_mask.sum(axis=1)
-    n_pos = test_mask.sum(axis=1)
-    n_neg = s.shape[1] - n_excl - n_pos
-    rank_sum = np.where(test_mask, ranks, 0.0).sum(axis=1) - n_pos * n_excl
-    u_stat = rank_sum - n_pos * (n_pos + 1) / 2.0
-    ok = (n_pos > 0) & (n_neg > 0)
-    auc = u_stat[ok] / (n_pos[ok] * n_neg[ok])
-    return float(auc.mean()), int(ok.sum())
+    users, items = train.shape
+    block = max(1, block_entries // max(1, items))
+    auc_sum, n_users = 0.0, 0
+    for start in range(0, users, block):
+        stop = min(users, start + block)
+        s = np.array(scores(start, stop), dtype=np.float64)  # copy: modified below
+        if not np.isfinite(s).all():
+            return float("nan"), 0
+        train_mask = train[start:stop].toarray() > 0
+        test_mask = (test[start:stop].toarray() > 0) & ~train_mask
+        n_excl = train_mask.sum(axis=1)
+        n_pos = test_mask.sum(axis=1)
+        n_neg = items - n_excl - n_pos
+        ok = (n_pos > 0) & (n_neg > 0)
+        if not ok.any():
+            continue
+        s, train_mask, test_mask = s[ok], train_mask[ok], test_mask[ok]
+        n_excl, n_pos, n_neg = n_excl[ok], n_pos[ok], n_neg[ok]
+        s[train_mask] = -np.inf
+        ranks = rankdata(s, method="average", axis=1)   # 1-based, mid-ranks for ties
+        rank_sum = np.where(test_mask, ranks, 0.0).sum(axis=1) - n_pos * n_excl
+        u_stat = rank_sum - n_pos * (n_pos + 1) / 2.0
+        auc_sum += float((u_stat / (n_pos * n_neg)).sum())
+        n_users += int(ok.sum())
+    return (auc_sum / n_users if n_users else float("nan")), n_users
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,8 +474,11 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True,
-                   help="training interactions: ua.base-style TSV, CSV user,item[,rating], or .npz")
-    p.add_argument("--test", help="test interactions with the same ids (needed for --auc)")
+                   help="training interactions: ua.base-style TSV, CSV user,item[,rating], "
+                        ".npz, or a hogwild binary interaction file (`hogwild synth`; holds "
+                        "its test positives too)")
+    p.add_argument("--test", help="test interactions with the same ids (needed for --auc, "
+                                  "unless --data is a hogwild binary file)")
     p.add_argument("--min-rating", type=float, default=4.0,
                    help="ratings at or above this are positives (files without ratings: every "
                         "line is) (default: 4)")
@@ -389,7 +488,8 @@ def main():
     p.add_argument("--repeats", type=int, default=3,
                    help="fits per configuration; medians are reported (default: 3)")
     p.add_argument("--libraries", default=",".join(CONFIGS),
-                   help=f"comma-separated subset of {','.join(CONFIGS)} (default: all)")
+                   help=f"comma-separated subset of {','.join(CONFIGS)}, or implicit / "
+                        "lightfm for all of a library's (default: all)")
     p.add_argument("--seed", type=int, default=1, help="base random seed (repeat r uses seed+r)")
     p.add_argument("--auc", action="store_true",
                    help="also compute mean per-user test AUC of every trained model (not timed)")
@@ -403,12 +503,22 @@ def main():
     args = p.parse_args()
 
     threads = [int(t) for t in args.threads.split(",") if t.strip()]
-    libs = [x.strip() for x in args.libraries.split(",") if x.strip()]
-    for name in libs:
-        if name not in CONFIGS:
-            p.error(f"unknown library {name!r}; choose from {', '.join(CONFIGS)}")
-    if args.auc and not args.test:
-        p.error("--auc needs --test")
+    libs = []
+    for name in (x.strip() for x in args.libraries.split(",")):
+        for config in LIBRARY_ALIASES.get(name, [name] if name else []):
+            if config not in CONFIGS:
+                p.error(f"unknown library {name!r}; choose from "
+                        f"{', '.join([*CONFIGS, *LIBRARY_ALIASES])}")
+            if config not in libs:
+                libs.append(config)
+    if not libs:
+        p.error("--libraries is empty")
+    binary_data = is_hgwi(args.data)
+    if binary_data and args.test:
+        p.error(f"--data {args.data} is a hogwild binary interaction file with its own test "
+                "positives; drop --test")
+    if args.auc and not args.test and not binary_data:
+        p.error("--auc needs --test (or a hogwild binary --data file)")
 
     hogwild_extra = shlex.split(args.hogwild_args)
     hogwild = hogwild_info(args.hogwild) if args.hogwild else None
@@ -417,7 +527,8 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
     train, test = load_data(args.data, args.test, args.min_rating)
-    train_coo = train.tocoo()
+    # LightFM takes COO; made only when needed (on ~60M positives it is ~0.7 GB more).
+    train_coo = train.tocoo() if any(CONFIGS[n][0] == "lightfm" for n in libs) else None
     nnz = int(train.nnz)
     print(f"data: {args.data}: {train.shape[0]} users x {train.shape[1]} items, "
           f"{nnz} training positives" + (f", {test.nnz} test positives" if test is not None else ""))
@@ -452,7 +563,7 @@ def main():
             run = {"repeat": rep, "seed": seed, "seconds": seconds,
                    "samples_per_second": args.epochs * nnz / seconds, "load1_before": load1}
             if args.auc:
-                run["auc"], run["auc_users"] = mean_user_auc(scores(), train, test)
+                run["auc"], run["auc_users"] = mean_user_auc(scores, train, test)
             runs[(name, t)].append(run)
             print(f"  run {rep + 1}/{args.repeats} {name:<12} threads {t}: {seconds:7.3f} s, "
                   f"{run['samples_per_second'] / 1e6:6.3f} M samples/s"
@@ -494,7 +605,10 @@ def main():
         "benchmark": "reference-bench",
         "started": started,
         "command": [sys.executable] + sys.argv,
-        "data": {"train": str(args.data), "test": args.test, "min_rating": args.min_rating,
+        "data": {"train": str(args.data), "test": args.test,
+                 "format": "hogwild-binary" if binary_data else
+                 "npz" if str(args.data).endswith(".npz") else "text",
+                 "min_rating": args.min_rating,
                  "users": train.shape[0], "items": train.shape[1], "train_positives": nnz,
                  "test_positives": int(test.nnz) if test is not None else None},
         "settings": {"epochs": args.epochs, "dim": args.dim, "repeats": args.repeats,
