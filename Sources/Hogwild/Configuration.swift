@@ -4,6 +4,11 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
     case margin
     /// Bayesian personalised ranking `−log σ(s(u,p) − s(u,n))`, on dot products.
     case bpr
+    /// Weighted approximate-rank pairwise loss (Weston, Bengio & Usunier, 2011): negatives are
+    /// drawn until one violates the margin (at most `maxSampled`); the hinge update is scaled by
+    /// log⌊(items − 1)/draws⌋, an estimate of how highly the negative outranks the positive, so
+    /// the top of each user's ranking gets the most attention.
+    case warp
 }
 
 /// How a user row scores an item row.
@@ -43,6 +48,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var negatives = NegativeSampling.unseen
     /// The standard deviation of the initial row entries, divided by √dimension.
     public var initScale: Float = 1.0
+    /// WARP: negatives drawn per positive before giving up.
+    public var maxSampled = 50
 
     public init() {}
 
@@ -61,5 +68,6 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(margin.isFinite && margin >= 0, "--margin must be a finite number ≥ 0 (got \(margin))")
         try check(initScale.isFinite && initScale > 0, "--init-scale must be a positive finite number (got \(initScale))")
         try check(!(loss == .bpr && similarity == .cosine), "--loss bpr needs --similarity dot")
+        try check(maxSampled >= 1, "--max-sampled must be at least 1 (got \(maxSampled))")
     }
 }

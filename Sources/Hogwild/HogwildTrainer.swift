@@ -1,6 +1,11 @@
 import CHogwildShims
 import Dispatch
 import Kernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A (user, positive item) training pair.
 public struct TrainingPair: Sendable, Equatable, BitwiseCopyable {
@@ -156,6 +161,8 @@ public final class HogwildTrainer: @unchecked Sendable {
             case (.margin, .cosine): tally = runShard(CosineMarginObjective.self, worker: worker, epoch: epoch)
             case (.margin, .dot): tally = runShard(DotMarginObjective.self, worker: worker, epoch: epoch)
             case (.bpr, _): tally = runShard(DotBPRObjective.self, worker: worker, epoch: epoch)
+            case (.warp, .cosine): tally = runWARPShard(CosineMarginObjective.self, worker: worker, epoch: epoch)
+            case (.warp, .dot): tally = runWARPShard(DotMarginObjective.self, worker: worker, epoch: epoch)
             }
             tallies.withUnsafeMutableBufferPointer { $0[worker] = tally }
         }
@@ -297,4 +304,86 @@ public final class HogwildTrainer: @unchecked Sendable {
             }
         }
     }
+
+    /// One worker's WARP epoch: per pair, draw negatives until one violates the margin, then take
+    /// a margin step with the learning rate scaled by log⌊(items − 1)/draws⌋. The positive's
+    /// score is computed once per pair; each draw costs one similarity. Rows of the next pairs
+    /// are prefetched; the extra negatives of a pair are not (they are drawn one after another).
+    private func runWARPShard<Objective: TripletObjective>(_: Objective.Type, worker: Int, epoch: Int) -> WorkerTally {
+        let config = model.configuration
+        let lo = shardStarts[worker], count = shardStarts[worker + 1] - lo
+        guard count > 0 else { return WorkerTally() }
+        var rng = RandomSource.stream(seed: config.seed, epoch: epoch, worker: worker)
+        let epochs = Double(max(config.epochs, 1))
+        let lrStart = learningRate(atProgress: Double(epoch) / epochs)
+        let lrEnd = learningRate(atProgress: Double(epoch + 1) / epochs)
+        let lrSlope = (lrStart - lrEnd) / Float(count)
+        let margin = config.margin, l2 = config.l2, maxSampled = config.maxSampled
+        let excludePositives = config.negatives == .unseen
+        let cosine = config.similarity == .cosine
+        // log⌊(I − 1)/N⌋ for N = 1…maxSampled, precomputed (LightFM's rank weight).
+        let itemCount = model.items.count
+        let weights = (0...maxSampled).map { n in n == 0 ? 0 : Float(max(1.0, Double((itemCount - 1) / n)).logarithm) }
+        let distance = HogwildTrainer.prefetchDistance
+
+        return pairs.withUnsafeMutableBufferPointer { allPairs in
+            model.userTable.withUnsafeHandle { users in
+                model.itemTable.withUnsafeHandle { items in
+                    train.withUnsafeHandle { csr in
+                        weights.withUnsafeBufferPointer { weight in
+                            let shard = allPairs.baseAddress! + lo
+                            var k = count - 1
+                            while k > 0 {
+                                let j = rng.next(below: k + 1)
+                                let t = shard[k]; shard[k] = shard[j]; shard[j] = t
+                                k -= 1
+                            }
+                            let stride = users.stride
+                            @inline(__always) func score(_ u: UnsafeMutablePointer<Float>, _ i: UnsafeMutablePointer<Float>) -> Float {
+                                cosine ? Vector.cosine(u, i, count: stride) : Vector.dot(u, i, count: stride)
+                            }
+                            var lossSum = 0.0, violations = 0
+                            var i = 0
+                            while i < count {
+                                if i &+ distance < count {
+                                    let ahead = shard[i &+ distance]
+                                    hogwild_prefetch_write(users.row(Int(ahead.user)))
+                                    hogwild_prefetch_write(items.row(Int(ahead.item)))
+                                }
+                                let pair = shard[i]
+                                let user = Int(pair.user), positive = Int(pair.item)
+                                let u = users.row(user), p = items.row(positive)
+                                let threshold = score(u, p) - margin
+                                var draws = 0
+                                while draws < maxSampled {
+                                    draws &+= 1
+                                    let negative = rng.next(below: itemCount)
+                                    if negative == positive { continue }
+                                    let n = items.row(negative)
+                                    guard score(u, n) > threshold else { continue }
+                                    // A positive is no negative: draw again (the draw still counts).
+                                    if excludePositives && csr.contains(user: user, item: Int32(truncatingIfNeeded: negative)) { continue }
+                                    let lr = (lrStart - lrSlope * Float(i)) * weight[draws]
+                                    let loss = Objective.step(u, p, n, count: stride, margin: margin, lr: lr, l2: l2) { true } ?? 0
+                                    lossSum += Double(loss * weight[draws])
+                                    violations &+= 1
+                                    break
+                                }
+                                i &+= 1
+                            }
+                            var tally = WorkerTally()
+                            tally.loss = lossSum
+                            tally.violations = violations
+                            tally.triplets = count
+                            return tally
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+private extension Double {
+    var logarithm: Double { log(self) }
 }

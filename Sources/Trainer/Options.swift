@@ -42,7 +42,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Embedding dimension.")
     var dim = 64
 
-    @Option(help: "Loss: margin (hinge) or bpr (needs --similarity dot).")
+    @Option(help: "Loss: margin (hinge), bpr (needs --similarity dot) or warp (margin with rank-weighted, sampled-until-violating negatives).")
     var loss = Loss.margin
 
     @Option(help: "Similarity: cosine or dot.")
@@ -66,6 +66,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Initial entries are N(0, (init-scale/√dim)²).")
     var initScale: Float?
 
+    @Option(help: "WARP: negatives drawn per positive before giving up.")
+    var maxSampled = 50
+
     @Option(help: "Random seed (initialisation, shuffling, sampling, holdout).")
     var seed: UInt64 = 1
 
@@ -84,6 +87,7 @@ struct ModelOptions: ParsableArguments {
         c.seed = seed
         c.negatives = negatives ?? defaultNegatives
         c.initScale = initScale ?? (similarity == .cosine ? 1.0 : 0.1)
+        c.maxSampled = maxSampled
         try c.validate()
         return c
     }
@@ -95,7 +99,7 @@ var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 extension TrainingConfiguration {
     /// One line describing the model for logs.
     var summary: String {
-        let lossText = loss == .margin ? "margin loss (margin \(margin))" : "BPR loss"
+        let lossText = loss == .bpr ? "BPR loss" : loss == .warp ? "WARP loss (margin \(margin), ≤ \(maxSampled) draws)" : "margin loss (margin \(margin))"
         return "dim \(dimension), \(lossText) on \(similarity.rawValue), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
     }
 }

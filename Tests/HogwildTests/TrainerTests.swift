@@ -45,6 +45,24 @@ struct HogwildTrainerTests {
         #expect(padded.allSatisfy { $0 == 0 })
     }
 
+    @Test(arguments: [Similarity.cosine, .dot])
+    func warpLearnsPlantedClustersAndIsReproducible(similarity: Similarity) throws {
+        let configure = { (c: inout TrainingConfiguration) in
+            c.loss = .warp; c.similarity = similarity; c.margin = similarity == .cosine ? 0.6 : 1
+            c.learningRate = 0.05; c.maxSampled = 20; c.seed = 4
+        }
+        let (model, trainer, train, test) = try Self.setup(configure)
+        let (twin, twinTrainer, _, _) = try Self.setup(configure)
+        var stats: [EpochStatistics] = []
+        for _ in 0..<8 { stats.append(try trainer.trainEpoch()); try twinTrainer.trainEpoch() }
+        let after = AUCEvaluator.evaluate(model: model, train: train, test: test, k: 10, threads: 2)
+        #expect(after.auc > 0.9, "WARP on \(similarity): AUC \(after.auc)")
+        // Violations get rarer as the ranking improves, so fewer pairs update.
+        #expect(stats.last!.violationRate < stats.first!.violationRate)
+        #expect(stats.allSatisfy { $0.triplets == train.nonZeroCount && $0.meanLoss.isFinite })
+        for r in 0..<model.itemTable.rowCount { #expect(model.itemTable.row(r) == twin.itemTable.row(r)) }
+    }
+
     @Test func oneWorkerIsReproducibleBitForBit() throws {
         let (a, ta, _, _) = try Self.setup { $0.seed = 7 }
         let (b, tb, _, _) = try Self.setup { $0.seed = 7 }
