@@ -1,5 +1,8 @@
 import Dispatch
 import Kernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Ranking quality of a model on held-out positives, averaged over users.
 public struct Evaluation: Sendable, Codable, Equatable {
@@ -9,11 +12,79 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public var precisionAtK: Double
     /// Mean per-user recall@k.
     public var recallAtK: Double
+    /// Mean per-user average precision@k (normalised by min(positives, k)).
+    public var mapAtK: Double = 0
+    /// Mean per-user NDCG@k (binary relevance, log₂ discount).
+    public var ndcgAtK: Double = 0
+    /// Share of users with at least one test positive in their top k.
+    public var hitRateAtK: Double = 0
+    /// Share of the catalogue that appears in at least one evaluated user's top k.
+    public var coverage: Double = 0
     public var k: Int
     /// Users with at least one test positive (and at least one candidate negative).
     public var usersEvaluated: Int
+    /// The spread of per-user AUC.
+    public var aucDistribution = AUCDistribution()
     /// Wall time of the evaluation.
     public var seconds: Double
+
+    public init(auc: Double, precisionAtK: Double, recallAtK: Double, k: Int, usersEvaluated: Int, seconds: Double) {
+        self.auc = auc
+        self.precisionAtK = precisionAtK
+        self.recallAtK = recallAtK
+        self.k = k
+        self.usersEvaluated = usersEvaluated
+        self.seconds = seconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case auc, k, coverage, seconds
+        case precisionAtK = "precision_at_k", recallAtK = "recall_at_k", mapAtK = "map_at_k"
+        case ndcgAtK = "ndcg_at_k", hitRateAtK = "hit_rate_at_k", usersEvaluated = "users_evaluated"
+        case aucDistribution = "auc_distribution"
+    }
+
+    /// Decodes reports and model headers written before the later metrics existed (they read as 0).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        auc = try c.decode(Double.self, forKey: .auc)
+        precisionAtK = try c.decode(Double.self, forKey: .precisionAtK)
+        recallAtK = try c.decode(Double.self, forKey: .recallAtK)
+        mapAtK = try c.decodeIfPresent(Double.self, forKey: .mapAtK) ?? 0
+        ndcgAtK = try c.decodeIfPresent(Double.self, forKey: .ndcgAtK) ?? 0
+        hitRateAtK = try c.decodeIfPresent(Double.self, forKey: .hitRateAtK) ?? 0
+        coverage = try c.decodeIfPresent(Double.self, forKey: .coverage) ?? 0
+        k = try c.decode(Int.self, forKey: .k)
+        usersEvaluated = try c.decode(Int.self, forKey: .usersEvaluated)
+        aucDistribution = try c.decodeIfPresent(AUCDistribution.self, forKey: .aucDistribution) ?? AUCDistribution()
+        seconds = try c.decode(Double.self, forKey: .seconds)
+    }
+}
+
+/// Quantiles of the per-user AUC, and the users at both ends.
+public struct AUCDistribution: Sendable, Codable, Equatable {
+    public var minimum = 0.0, p10 = 0.0, median = 0.0, p90 = 0.0, maximum = 0.0
+    /// Row indices of the (up to) five users with the lowest AUC, worst first.
+    public var worstUsers: [Int] = []
+    /// Row indices of the (up to) five users with the highest AUC, best first.
+    public var bestUsers: [Int] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case minimum = "min", p10, median, p90, maximum = "max"
+        case worstUsers = "worst_users", bestUsers = "best_users"
+    }
+
+    /// From (user, AUC) pairs; nearest-rank quantiles.
+    init(_ values: [(user: Int, auc: Double)]) {
+        guard !values.isEmpty else { return }
+        let sorted = values.sorted { $0.auc != $1.auc ? $0.auc < $1.auc : $0.user < $1.user }
+        func quantile(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))].auc }
+        minimum = sorted.first!.auc; p10 = quantile(0.1); median = quantile(0.5); p90 = quantile(0.9); maximum = sorted.last!.auc
+        worstUsers = sorted.prefix(5).map(\.user)
+        bestUsers = sorted.suffix(5).reversed().map(\.user)
+    }
 }
 
 /// One user's ranking figures.
@@ -22,6 +93,20 @@ public struct UserRankMetrics: Sendable, Equatable {
     /// Test positives among the top k candidates.
     public var hits: Int
     public var positives: Int
+    /// Average precision@k.
+    public var averagePrecision: Double = 0
+    /// NDCG@k.
+    public var ndcg: Double = 0
+}
+
+/// What scores the items for a user: a trained model, or a baseline that every model should beat.
+public enum Scorer: Sendable {
+    case model(EmbeddingModel)
+    /// Each item's number of training positives, the same for every user: the classic check
+    /// that a model is personalised.
+    case popularity
+    /// Independent uniform scores, seeded: AUC 0.5 by construction.
+    case random(seed: UInt64)
 }
 
 /// Exact per-user ROC AUC and top-k metrics over *all* items.
@@ -52,8 +137,14 @@ public enum AUCEvaluator {
     ///   dimension d and P test positives per user.
     public static func evaluate(model: EmbeddingModel, train: InteractionMatrix, test: InteractionMatrix,
                                 k: Int = 10, threads: Int, sampleUsers: Int? = nil, seed: UInt64 = 1) -> Evaluation {
+        evaluate(.model(model), train: train, test: test, k: k, threads: threads, sampleUsers: sampleUsers, seed: seed)
+    }
+
+    /// Evaluates any `Scorer` on `test`, excluding `train` from each user's candidates.
+    public static func evaluate(_ scorer: Scorer, train: InteractionMatrix, test: InteractionMatrix,
+                                k: Int = 10, threads: Int, sampleUsers: Int? = nil, seed: UInt64 = 1) -> Evaluation {
         let started = DispatchTime.now().uptimeNanoseconds
-        let userCount = model.users.count, itemCount = model.items.count
+        let userCount = train.userCount, itemCount = train.itemCount
         var candidates = test.withUnsafeHandle { csr in (0..<userCount).filter { !csr.row($0).isEmpty } }
         if let sampleUsers, sampleUsers < candidates.count {
             var rng = RandomSource(seed: seed ^ 0x6576_616C)  // "eval"
@@ -61,13 +152,14 @@ public enum AUCEvaluator {
             candidates = Array(candidates.prefix(sampleUsers)).sorted()
         }
         let evaluatedUsers = AlignedBuffer(candidates.map(Int32.init))
-        let results = AlignedBuffer<Double>(count: userCount * 3)
+        let fields = 6  // auc, precision, recall, AP, NDCG, hit
+        let results = AlignedBuffer<Double>(count: userCount * fields)
         results.withUnsafeMutableBufferPointer { $0.update(repeating: .nan) }
         let maxPositives = test.withUnsafeHandle { csr in (0..<userCount).map { csr.row($0).count }.max() ?? 0 }
-        let panels = ItemPanels(model: model, threads: threads)
-        scoreAndRank(model: model, panels: panels, users: evaluatedUsers, threads: threads) { scratch in
-            RankScratch(itemCount: itemCount, maxPositives: maxPositives, k: k)
-        } rank: { scratch, user, scores in
+        let workers = max(1, threads)
+        let covered = AlignedBuffer<UInt8>(count: workers * itemCount)
+        let makeScratch = { @Sendable (worker: Int) in RankScratch(itemCount: itemCount, maxPositives: maxPositives, k: k, worker: worker) }
+        let rank = { @Sendable (scratch: RankScratch, user: Int, scores: UnsafeMutablePointer<Float>) in
             let m = train.withUnsafeHandle { trainCSR in
                 test.withUnsafeHandle { testCSR in
                     scratch.rank(scores: scores, excluded: trainCSR.row(user), positives: testCSR.row(user))
@@ -75,22 +167,68 @@ public enum AUCEvaluator {
             }
             guard let m else { return }
             results.withUnsafeMutableBufferPointer { out in
-                out[3 * user] = m.auc
-                out[3 * user + 1] = Double(m.hits) / Double(k)
-                out[3 * user + 2] = Double(m.hits) / Double(m.positives)
+                let o = fields * user
+                out[o] = m.auc
+                out[o + 1] = Double(m.hits) / Double(k)
+                out[o + 2] = Double(m.hits) / Double(m.positives)
+                out[o + 3] = m.averagePrecision
+                out[o + 4] = m.ndcg
+                out[o + 5] = m.hits > 0 ? 1 : 0
+            }
+            covered.withUnsafeMutableBufferPointer { c in
+                for item in scratch.topItems { c[scratch.worker * itemCount + Int(item)] = 1 }
             }
         }
-        var sums = (0.0, 0.0, 0.0), evaluated = 0
+        switch scorer {
+        case .model(let model):
+            precondition(model.users.count == userCount && model.items.count == itemCount)
+            let panels = ItemPanels(model: model, threads: threads)
+            scoreAndRank(model: model, panels: panels, users: evaluatedUsers, threads: workers, makeScratch: makeScratch, rank: rank)
+        case .popularity, .random:
+            let popularity = train.withUnsafeHandle { csr in
+                var counts = [Float](repeating: 0, count: itemCount)
+                for u in 0..<userCount { for item in csr.row(u) { counts[Int(item)] += 1 } }
+                return AlignedBuffer(counts)
+            }
+            let blockCount = evaluatedUsers.count
+            DispatchQueue.concurrentPerform(iterations: max(1, min(workers, blockCount))) { worker in
+                let scratch = makeScratch(worker)
+                let scores = AlignedBuffer<Float>(count: itemCount)
+                var j = worker
+                while j < blockCount {
+                    let user = evaluatedUsers.withUnsafeBufferPointer { Int($0[j]) }
+                    scores.withUnsafeMutableBufferPointer { row in
+                        if case .random(let seed) = scorer {
+                            var rng = RandomSource.stream(seed: seed, epoch: -2, worker: user)
+                            for i in 0..<itemCount { row[i] = rng.nextUnitFloat() }
+                        } else {
+                            popularity.withUnsafeBufferPointer { p in _ = row.update(fromContentsOf: p) }
+                        }
+                        rank(scratch, user, row.baseAddress!)
+                    }
+                    j += min(workers, blockCount)
+                }
+            }
+        }
+        var sums = [Double](repeating: 0, count: fields), perUser: [(user: Int, auc: Double)] = []
         results.withUnsafeBufferPointer { r in
-            for u in 0..<userCount where !r[3 * u].isNaN {
-                sums.0 += r[3 * u]; sums.1 += r[3 * u + 1]; sums.2 += r[3 * u + 2]
-                evaluated += 1
+            for u in 0..<userCount where !r[fields * u].isNaN {
+                for f in 0..<fields { sums[f] += r[fields * u + f] }
+                perUser.append((u, r[fields * u]))
             }
         }
-        let n = Double(max(evaluated, 1))
-        return Evaluation(auc: sums.0 / n, precisionAtK: sums.1 / n, recallAtK: sums.2 / n, k: k,
-                          usersEvaluated: evaluated,
-                          seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        let n = Double(max(perUser.count, 1))
+        var e = Evaluation(auc: sums[0] / n, precisionAtK: sums[1] / n, recallAtK: sums[2] / n, k: k,
+                           usersEvaluated: perUser.count, seconds: 0)
+        e.mapAtK = sums[3] / n
+        e.ndcgAtK = sums[4] / n
+        e.hitRateAtK = sums[5] / n
+        e.coverage = covered.withUnsafeBufferPointer { c in
+            Double((0..<itemCount).filter { i in (0..<workers).contains { c[$0 * itemCount + i] != 0 } }.count) / Double(max(itemCount, 1))
+        }
+        e.aucDistribution = AUCDistribution(perUser)
+        e.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return e
     }
 
     /// Scores every item for `users` and nothing else, for benchmarking the scoring kernel.
@@ -99,7 +237,8 @@ public enum AUCEvaluator {
         let started = DispatchTime.now().uptimeNanoseconds
         let panels = ItemPanels(model: model, threads: threads)
         let list = AlignedBuffer((0..<min(users, model.users.count)).map(Int32.init))
-        scoreAndRank(model: model, panels: panels, users: list, threads: threads) { _ in () } rank: { _, _, _ in }
+        scoreAndRank(model: model, panels: panels, users: list, threads: threads,
+                     makeScratch: { _ in () }, rank: { _, _, _ in })
         return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
     }
 
@@ -214,6 +353,10 @@ final class ItemPanels: @unchecked Sendable {
 final class RankScratch {
     let itemCount: Int
     let k: Int
+    /// The worker that owns this scratch.
+    let worker: Int
+    /// The last ranked user's top k, best first.
+    private(set) var topItems: [Int32] = []
     /// 2 marks the current user's admitted test positives; all 0 between users.
     private let flags: UnsafeMutablePointer<UInt8>
     private let positiveScores: UnsafeMutablePointer<Float>
@@ -221,9 +364,11 @@ final class RankScratch {
     private let heapScores: UnsafeMutablePointer<Float>
     private let heapItems: UnsafeMutablePointer<Int32>
 
-    init(itemCount: Int, maxPositives: Int, k: Int) {
+    init(itemCount: Int, maxPositives: Int, k: Int, worker: Int = 0) {
         self.itemCount = itemCount
         self.k = k
+        self.worker = worker
+        topItems.reserveCapacity(k)
         flags = .allocate(capacity: max(itemCount, 1))
         flags.initialize(repeating: 0, count: max(itemCount, 1))
         positiveScores = .allocate(capacity: max(maxPositives, 1))
@@ -264,9 +409,19 @@ final class RankScratch {
             flags[Int(positiveItems[j])] = 2
         }
         for item in excluded { scores[Int(item)] = -.infinity }
-        let hits = topHits(scores)
+        fillTop(scores)
+        // Position metrics over the top k, best first (binary relevance).
+        var hits = 0, precisionSum = 0.0, dcg = 0.0
+        for (position, item) in topItems.enumerated() where flags[Int(item)] == 2 {
+            hits += 1
+            precisionSum += Double(hits) / Double(position + 1)
+            dcg += 1 / (Double(position) + 2).log2
+        }
+        var idcg = 0.0
+        for position in 0..<min(np, k) { idcg += 1 / (Double(position) + 2).log2 }
         for j in 0..<np { flags[Int(positiveItems[j])] = 0 }
-        return UserRankMetrics(auc: auc, hits: hits, positives: np)
+        return UserRankMetrics(auc: auc, hits: hits, positives: np,
+                               averagePrecision: precisionSum / Double(min(np, k)), ndcg: dcg / idcg)
     }
 
     @inline(__always)
@@ -279,11 +434,12 @@ final class RankScratch {
         return lo < sorted.count && sorted[lo] == item
     }
 
-    /// Test positives among the k best: a size-k min-heap keyed by (score, −index), fed by a
-    /// scan that skips any 16 items none of which beats the heap's minimum.
-    private func topHits(_ scores: UnsafeMutablePointer<Float>) -> Int {
+    /// The k best items into `topItems`, best first: a size-k min-heap keyed by (score, −index),
+    /// fed by a scan that skips any 16 items none of which beats the heap's minimum.
+    private func fillTop(_ scores: UnsafeMutablePointer<Float>) {
         let hs = heapScores, hi = heapItems, k = min(self.k, itemCount)
-        guard k > 0 else { return 0 }
+        topItems.removeAll(keepingCapacity: true)
+        guard k > 0 else { return }
         // `a` ranks below `b`: lower score, or equal score and higher index.
         @inline(__always) func worse(_ a: Int, _ b: Int) -> Bool {
             hs[a] < hs[b] || (hs[a] == hs[b] && hi[a] > hi[b])
@@ -316,9 +472,15 @@ final class RankScratch {
             }
             i = end
         }
-        var hits = 0
-        for j in 0..<k where flags[Int(hi[j])] == 2 { hits += 1 }
-        return hits
+        for j in 0..<k where hs[j] > -.infinity { topItems.append(hi[j]) }  // excluded items are no candidates
+        topItems.sort { a, b in
+            let sa = scores[Int(a)], sb = scores[Int(b)]
+            return sa != sb ? sa > sb : a < b
+        }
     }
 }
 
+
+private extension Double {
+    var log2: Double { Glibc.log2(self) }
+}

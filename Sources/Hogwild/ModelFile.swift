@@ -29,13 +29,21 @@ public enum ModelFile {
         /// The files the model was trained on, for reports and exports.
         public var trainFile: String?
         public var testFile: String?
+        /// The final test evaluation of the saved model, when training had a test set. Files
+        /// written before this field existed have no `evaluation` key and load with `nil`; its
+        /// `seconds` is stored as 0, so the same training run always gives the same bytes.
+        public var evaluation: Evaluation?
     }
 
-    /// Writes `model` to `path` atomically.
-    public static func save(_ model: EmbeddingModel, to path: String, source: DataSource? = nil) throws {
+    /// Writes `model` to `path` atomically, with the data it came from and its final
+    /// `evaluation` (wall time dropped) in the header when given.
+    public static func save(_ model: EmbeddingModel, to path: String, source: DataSource? = nil,
+                            evaluation: Evaluation? = nil) throws {
+        var stored = evaluation
+        stored?.seconds = 0
         let header = Header(configuration: model.configuration, userCount: model.users.count,
                             itemCount: model.items.count, epochsTrained: model.epochsTrained,
-                            trainFile: source?.trainFile, testFile: source?.testFile)
+                            trainFile: source?.trainFile, testFile: source?.testFile, evaluation: stored)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]  // the same model always gives the same bytes
         let json = try encoder.encode(header)
@@ -209,5 +217,21 @@ struct ByteReader {
         guard n >= 0, offset + n <= count else { throw truncated() }
         defer { offset += n }
         return bytes[offset..<(offset + n)]
+    }
+}
+
+extension ModelFile.Header {
+    /// Decodes a header. `evaluation` is informational: a header without it (written before it
+    /// existed) or with one this build cannot read loads with `evaluation == nil`. A field added
+    /// to `Header` must be decoded here too.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        configuration = try c.decode(TrainingConfiguration.self, forKey: .configuration)
+        userCount = try c.decode(Int.self, forKey: .userCount)
+        itemCount = try c.decode(Int.self, forKey: .itemCount)
+        epochsTrained = try c.decode(Int.self, forKey: .epochsTrained)
+        trainFile = try c.decodeIfPresent(String.self, forKey: .trainFile)
+        testFile = try c.decodeIfPresent(String.self, forKey: .testFile)
+        evaluation = (try? c.decodeIfPresent(Evaluation.self, forKey: .evaluation)) ?? nil
     }
 }

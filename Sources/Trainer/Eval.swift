@@ -17,11 +17,7 @@ struct Eval: ParsableCommand {
 
     @OptionGroup(title: "Data") var dataOptions: DataOptions
 
-    @Option(help: "Cut-off for precision@k and recall@k.")
-    var k = 10
-
-    @Option(help: "Evaluate a seeded sample of this many users (default: every user with a test positive).")
-    var evalUsers: Int?
+    @OptionGroup(title: "Evaluation") var evaluation: EvaluationOptions
 
     @Option(help: "Worker threads (default: all \(coreCount) cores).")
     var threads: Int?
@@ -30,8 +26,6 @@ struct Eval: ParsableCommand {
     var report: String?
 
     func validate() throws {
-        guard k >= 1 else { throw HogwildError("--k must be at least 1 (got \(k))") }
-        if let evalUsers, evalUsers < 1 { throw HogwildError("--eval-users must be at least 1 (got \(evalUsers))") }
         if let threads, threads < 1 { throw HogwildError("--threads must be at least 1 (got \(threads))") }
     }
 
@@ -41,12 +35,11 @@ struct Eval: ParsableCommand {
         say("model    \(model): \(loaded.configuration.summary), \(loaded.epochsTrained) epochs")
         say("data     \(dataset.summary)")
         guard dataset.test.nonZeroCount > 0 else { throw HogwildError("no test positives in \(dataset.split)") }
-        let m = AUCEvaluator.evaluate(model: loaded, train: dataset.train, test: dataset.test, k: k,
-                                      threads: threads ?? coreCount, sampleUsers: evalUsers, seed: loaded.configuration.seed)
-        say("test     AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))  (\(m.usersEvaluated) users, \(fixed(m.seconds * 1000, 1)) ms)")
+        let (m, baselines) = evaluation.evaluateAndPrint(loaded, dataset, threads: threads ?? coreCount,
+                                                         seed: loaded.configuration.seed)
         if let report {
             let r = RunReport(data: dataset.source.name, split: dataset.split, configuration: loaded.configuration,
-                              k: k, evaluation: m, epochs: loaded.epochsTrained, trainSeconds: 0,
+                              k: evaluation.k, evaluation: m, baselines: baselines, epochs: loaded.epochsTrained, trainSeconds: 0,
                               tripletsPerSecond: 0, history: [])
             try writeJSON(r, to: report)
         }

@@ -19,7 +19,7 @@ struct HogwildCommand: ParsableCommand {
             and ~/.cache/hogwild; any user,item[,rating] file works too.
             """,
         version: "hogwild 0.1.0 (\(Allocator.description))",
-        subcommands: [Train.self, Eval.self, Bench.self, Synth.self]
+        subcommands: [Train.self, Eval.self, Bench.self, Synth.self, Export.self]
     )
 }
 

@@ -25,11 +25,7 @@ struct Train: ParsableCommand {
     @Option(help: "Evaluate on the test set every N epochs (0: only after the last).")
     var evalEvery = 0
 
-    @Option(help: "Cut-off for precision@k and recall@k.")
-    var k = 10
-
-    @Option(help: "Evaluate a seeded sample of this many users (default: every user with a test positive).")
-    var evalUsers: Int?
+    @OptionGroup(title: "Evaluation") var evaluation: EvaluationOptions
 
     @Option(help: ArgumentHelp("Write the final figures as JSON to this file.", valueName: "file"))
     var report: String?
@@ -40,11 +36,10 @@ struct Train: ParsableCommand {
     func validate() throws {
         _ = try modelOptions.configuration(epochs: epochs, threads: threads ?? coreCount)
         guard evalEvery >= 0 else { throw HogwildError("--eval-every must be 0 or more (got \(evalEvery))") }
-        guard k >= 1 else { throw HogwildError("--k must be at least 1 (got \(k))") }
-        if let evalUsers, evalUsers < 1 { throw HogwildError("--eval-users must be at least 1 (got \(evalUsers))") }
     }
 
     func run() throws {
+        let k = evaluation.k
         let config = try modelOptions.configuration(epochs: epochs, threads: threads ?? coreCount)
         let dataset = try dataOptions.load(seed: config.seed)
         say("data     \(dataset.summary)")
@@ -63,20 +58,17 @@ struct Train: ParsableCommand {
                                     seconds: stats.seconds, tripletsPerSecond: stats.tripletsPerSecond)
             if hasTest && evalEvery > 0 && e % evalEvery == 0 && e < epochs {
                 let m = AUCEvaluator.evaluate(model: model, train: dataset.train, test: dataset.test, k: k, threads: config.threads,
-                                              sampleUsers: evalUsers, seed: config.seed)
+                                              sampleUsers: evaluation.evalUsers, seed: config.seed)
                 line += "  AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))"
                 entry.auc = m.auc
             }
             history.append(entry)
             say(line)
         }
-        var final: Evaluation? = nil
+        var final: Evaluation? = nil, baselines: [String: Evaluation] = [:]
         if hasTest {
-            let m = AUCEvaluator.evaluate(model: model, train: dataset.train, test: dataset.test, k: k, threads: config.threads,
-                                              sampleUsers: evalUsers, seed: config.seed)
-            final = m
-            say("test     AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))  (\(m.usersEvaluated) users, \(fixed(m.seconds * 1000, 1)) ms)")
-            if !history.isEmpty { history[history.count - 1].auc = m.auc }
+            (final, baselines) = evaluation.evaluateAndPrint(model, dataset, threads: config.threads, seed: config.seed)
+            if !history.isEmpty { history[history.count - 1].auc = final?.auc }
         } else {
             say("test     no test positives: nothing to evaluate")
         }
@@ -85,12 +77,12 @@ struct Train: ParsableCommand {
             say("trained  \(epochs) epochs, \(triplets) triplets in \(fixed(trainSeconds, 3)) s: \(millions(rate)) triplets/s")
         }
         if let save {
-            try ModelFile.save(model, to: save, source: dataset.source)
+            try ModelFile.save(model, to: save, source: dataset.source, evaluation: final)
             say("saved    \(save)")
         }
         if let report {
             let r = RunReport(data: dataset.source.name, split: dataset.split, configuration: config, k: k,
-                              evaluation: final, epochs: epochs, trainSeconds: trainSeconds,
+                              evaluation: final, baselines: baselines, epochs: epochs, trainSeconds: trainSeconds,
                               tripletsPerSecond: rate, history: history)
             try writeJSON(r, to: report)
         }
@@ -120,6 +112,7 @@ struct RunReport: Encodable {
     var configuration: TrainingConfiguration
     var k: Int
     var evaluation: Evaluation?
+    var baselines: [String: Evaluation] = [:]
     var epochs: Int
     var trainSeconds: Double
     var tripletsPerSecond: Double
@@ -136,7 +129,7 @@ struct RunReport: Encodable {
         case evalSeconds = "eval_seconds"
         case tripletsPerSecond = "triplets_per_second"
         case usersEvaluated = "users_evaluated"
-        case configuration
+        case configuration, baselines, metrics
     }
 
     func encode(to encoder: Encoder) throws {
@@ -165,6 +158,8 @@ struct RunReport: Encodable {
             }
             try c.encode(e.seconds, forKey: .evalSeconds)
             try c.encode(e.usersEvaluated, forKey: .usersEvaluated)
+            try c.encode(e, forKey: .metrics)  // every metric, the per-user AUC distribution included
         }
+        if !baselines.isEmpty { try c.encode(baselines, forKey: .baselines) }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Hogwild
 import Testing
 
@@ -17,9 +18,23 @@ func bruteForceAUC(scores: [Float], excluded: Set<Int>, positives: Set<Int>) -> 
 
 /// Brute-force hits@k: sort candidates by (score desc, index asc), count positives in the first k.
 func bruteForceHits(scores: [Float], excluded: Set<Int>, positives: Set<Int>, k: Int) -> Int {
-    let candidates = scores.indices.filter { !excluded.contains($0) }
+    bruteForceTop(scores: scores, excluded: excluded, positives: positives, k: k).hits
+}
+
+/// Brute-force top-k figures from a full sort: hits, average precision@k, NDCG@k.
+func bruteForceTop(scores: [Float], excluded: Set<Int>, positives: Set<Int>, k: Int) -> (hits: Int, ap: Double, ndcg: Double) {
+    let relevant = positives.subtracting(excluded)
+    let ranked = scores.indices.filter { !excluded.contains($0) }
         .sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-    return candidates.prefix(k).filter { positives.contains($0) && !excluded.contains($0) }.count
+        .prefix(k)
+    var hits = 0, ap = 0.0, dcg = 0.0
+    for (i, item) in ranked.enumerated() where relevant.contains(item) {
+        hits += 1
+        ap += Double(hits) / Double(i + 1)
+        dcg += 1 / log2(Double(i + 2))
+    }
+    let ideal = (0..<min(relevant.count, k)).reduce(0.0) { $0 + 1 / log2(Double($1 + 2)) }
+    return (hits, relevant.isEmpty ? 0 : ap / Double(min(relevant.count, k)), ideal == 0 ? 0 : dcg / ideal)
 }
 
 @Suite("AUC evaluator against brute force")
@@ -38,7 +53,10 @@ struct EvaluatorTests {
             #expect((got == nil) == (expected == nil), "trial \(trial)")
             guard let got, let expected else { continue }
             #expect(abs(got.auc - expected) <= 1e-12, "trial \(trial): \(got.auc) vs \(expected)")
-            #expect(got.hits == bruteForceHits(scores: scores, excluded: excluded, positives: positives, k: k), "trial \(trial)")
+            let top = bruteForceTop(scores: scores, excluded: excluded, positives: positives, k: k)
+            #expect(got.hits == top.hits, "trial \(trial)")
+            #expect(abs(got.averagePrecision - top.ap) <= 1e-12, "trial \(trial): AP \(got.averagePrecision) vs \(top.ap)")
+            #expect(abs(got.ndcg - top.ndcg) <= 1e-12, "trial \(trial): NDCG \(got.ndcg) vs \(top.ndcg)")
             #expect(got.positives == positives.subtracting(excluded).count)
         }
     }
@@ -100,8 +118,24 @@ struct EvaluatorTests {
             #expect(abs(e.precisionAtK - precisionSum / Double(evaluated)) <= 1e-2)
             #expect(abs(e.recallAtK - recallSum / Double(evaluated)) <= 1e-2)
         }
+        // Baselines through the same ranking: popularity against brute force, random near ½.
+        let counts = (0..<items).map { i in Float((0..<users).filter { train.contains(user: $0, item: i) }.count) }
+        var popularitySum = 0.0, popularityUsers = 0
+        for u in 0..<users {
+            let excluded = Set(train.items(of: u).map(Int.init)), positives = Set(test.items(of: u).map(Int.init))
+            if let auc = bruteForceAUC(scores: counts, excluded: excluded, positives: positives) { popularitySum += auc; popularityUsers += 1 }
+        }
+        let popularity = AUCEvaluator.evaluate(.popularity, train: train, test: test, k: 5, threads: 2)
+        #expect(popularity.usersEvaluated == popularityUsers)
+        #expect(abs(popularity.auc - popularitySum / Double(popularityUsers)) <= 1e-12)
+        let random = AUCEvaluator.evaluate(.random(seed: 3), train: train, test: test, k: 5, threads: 2)
+        #expect(abs(random.auc - 0.5) < 0.15)
+        #expect(random.coverage > popularity.coverage)  // popularity recommends the same few items to all
+
         let one = AUCEvaluator.evaluate(model: model, train: train, test: test, k: 5, threads: 1)
         let three = AUCEvaluator.evaluate(model: model, train: train, test: test, k: 5, threads: 3)
-        #expect(one.auc == three.auc && one.precisionAtK == three.precisionAtK && one.recallAtK == three.recallAtK)
+        #expect(one == Evaluation?.some(three).map { var t = $0; t.seconds = one.seconds; return t })
+        #expect(one.aucDistribution.minimum <= one.aucDistribution.median && one.aucDistribution.median <= one.aucDistribution.maximum)
+        #expect(one.aucDistribution.worstUsers.count == 5 && one.coverage > 0 && one.coverage <= 1)
     }
 }
