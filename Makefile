@@ -15,7 +15,7 @@ build: deps
 	swift build -c release --product hogwild
 
 run: build
-	.build/release/hogwild train --data ml-100k
+	.build/release/hogwild train --data ml-100k --baseline popularity --baseline random
 
 # The suite, then the suite again under ThreadSanitizer. `swift build` first: the CLI tests
 # run the built `hogwild` (they do not link it).
