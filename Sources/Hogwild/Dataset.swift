@@ -169,7 +169,7 @@ public struct Dataset: Sendable {
     private static func dense(_ source: DataSource, train: InteractionMatrix, test: InteractionMatrix,
                               ids: (users: IDMap, items: IDMap)?, split: String) throws -> Dataset {
         let users = IDMap(denseCount: train.userCount), items = IDMap(denseCount: train.itemCount)
-        if let ids, ids.users.count != users.count || ids.items.count != items.count || !ids.users.isDense || !ids.items.isDense {
+        if let ids, ids.users.count != users.count || ids.items.count != items.count || !ids.users.isIdentity || !ids.items.isIdentity {
             throw HogwildError("\(source.name) has \(users.count) users and \(items.count) items; the model was trained on \(ids.users.count) and \(ids.items.count) other ids")
         }
         return Dataset(source: source, users: users, items: items, train: train, test: test, split: split)

@@ -38,6 +38,7 @@ public enum FileBytes {
     /// moment leaves either the old file or the new one, never a mix; on error the temporary
     /// file is removed and `path` is untouched.
     public static func writeAtomically(_ path: String, _ produce: (inout FileSink) throws -> Void) throws {
+        removeStaleTemporaries(of: path)
         let temporary = "\(path).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw HogwildError("cannot write '\(path)': \(errorText())") }
@@ -52,6 +53,23 @@ public enum FileBytes {
             close(fd)
             unlink(temporary)
             throw error
+        }
+    }
+
+    /// Removes `path.tmp-PID` files left by writers that were killed (their PID no longer runs),
+    /// so repeated checkpoints under kills do not pile up temporaries.
+    static func removeStaleTemporaries(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
+        guard let dir = opendir(folder.isEmpty ? "/" : folder) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)) else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+                unlink("\(folder.isEmpty ? "" : folder)/\(name)")
+            }
         }
     }
 

@@ -31,6 +31,14 @@ public struct IDMap: Sendable, Equatable {
     /// Whether ids are the row indices themselves.
     public var isDense: Bool { denseCount != nil }
 
+    /// Whether every id is its own row index (`"0"`, `"1"`, …): a dense map, or a named one that
+    /// spells the same ids (as a dense map reads back from a model file).
+    ///
+    /// - Complexity: O(1) for dense maps, O(count) otherwise.
+    public var isIdentity: Bool {
+        denseCount != nil || names.indices.allSatisfy { names[$0] == String($0) }
+    }
+
     /// The original id of row `index`.
     public func id(at index: Int) -> String {
         precondition(index >= 0 && index < count, "id index \(index) out of range 0..<\(count)")

@@ -47,6 +47,10 @@ public enum RatingsReader {
         var expectRatings = false
         var lineNumber = 0
         var headerChecked = false
+        var userTable = ByteIDInterner(seededWith: users), itemTable = ByteIDInterner(seededWith: items)
+        let expectedLines = size / 16  // a guess that saves most regrowth copies of the record arrays
+        records.users.reserveCapacity(expectedLines)
+        records.items.reserveCapacity(expectedLines)
         try bytes.withUnsafeBufferPointer { buffer in
             let base = buffer.baseAddress!
             var start = 0
@@ -74,8 +78,8 @@ public enum RatingsReader {
                     throw HogwildError.at(path, line: lineNumber,
                         "expected at least 2 fields (user, item), found \(fields.count)")
                 }
-                let userID = text(base, fields.starts.0, fields.ends.0)
-                let itemID = text(base, fields.starts.1, fields.ends.1)
+                let userID = idBytes(base, fields.starts.0, fields.ends.0)
+                let itemID = idBytes(base, fields.starts.1, fields.ends.1)
                 if userID.isEmpty { throw HogwildError.at(path, line: lineNumber, "empty user id") }
                 if itemID.isEmpty { throw HogwildError.at(path, line: lineNumber, "empty item id") }
                 if records.count == 0 { expectRatings = fields.count >= 3 }
@@ -86,21 +90,13 @@ public enum RatingsReader {
                     let rating = try parseRating(base, fields.starts.2, fields.ends.2, path, lineNumber)
                     records.ratings.append(rating)
                 }
-                let u: Int32, i: Int32
-                if addNewIDs {
-                    u = users.intern(userID)
-                    i = items.intern(itemID)
-                } else {
-                    guard let known = users.index(of: userID) else {
-                        throw HogwildError.at(path, line: lineNumber,
-                            "user id '\(userID)' is out of range: not one of the model's \(users.count) users")
-                    }
-                    guard let knownItem = items.index(of: itemID) else {
-                        throw HogwildError.at(path, line: lineNumber,
-                            "item id '\(itemID)' is out of range: not one of the model's \(items.count) items")
-                    }
-                    u = known
-                    i = knownItem
+                guard let u = userTable.index(of: userID, insert: addNewIDs) else {
+                    throw HogwildError.at(path, line: lineNumber,
+                        "user id '\(text(base, fields.starts.0, fields.ends.0))' is out of range: not one of the model's \(users.count) users")
+                }
+                guard let i = itemTable.index(of: itemID, insert: addNewIDs) else {
+                    throw HogwildError.at(path, line: lineNumber,
+                        "item id '\(text(base, fields.starts.1, fields.ends.1))' is out of range: not one of the model's \(items.count) items")
                 }
                 records.users.append(u)
                 records.items.append(i)
@@ -109,6 +105,9 @@ public enum RatingsReader {
         if records.count == 0 {
             throw HogwildError(size == 0 ? "'\(path)' is empty" : "'\(path)' has no interaction lines")
         }
+        // New ids, in the order the tables numbered them.
+        for i in users.count..<userTable.count { users.intern(userTable.string(at: i)) }
+        for i in items.count..<itemTable.count { items.intern(itemTable.string(at: i)) }
         return records
     }
 
@@ -183,13 +182,18 @@ public enum RatingsReader {
         }
     }
 
-    /// The field's text without surrounding spaces and double quotes.
-    static func text(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> String {
+    /// The field's bytes without surrounding spaces and double quotes.
+    static func idBytes(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
         var s = start, e = end
         while s < e && base[s] == 0x20 { s += 1 }
         while e > s && base[e - 1] == 0x20 { e -= 1 }
         if e - s >= 2 && base[s] == 0x22 && base[e - 1] == 0x22 { s += 1; e -= 1 }
-        return String(decoding: UnsafeBufferPointer(start: base + s, count: e - s), as: UTF8.self)
+        return UnsafeBufferPointer(start: base + s, count: e - s)
+    }
+
+    /// The field's text without surrounding spaces and double quotes.
+    static func text(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        String(decoding: idBytes(base, start, end), as: UTF8.self)
     }
 
     static func parseRating(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int,

@@ -19,7 +19,7 @@ struct HogwildCommand: ParsableCommand {
             and ~/.cache/hogwild; any user,item[,rating] file works too.
             """,
         version: "hogwild 0.1.0 (\(Allocator.description))",
-        subcommands: [Train.self, Eval.self, Bench.self, Synth.self, Export.self]
+        subcommands: [Train.self, Eval.self, Bench.self, Synth.self, Export.self, Recommend.self, Similar.self]
     )
 }
 
@@ -33,10 +33,37 @@ enum Allocator {
     }
 }
 
-/// Writes one line to standard output and flushes it, so progress shows up in pipes too.
+/// Where the program's text goes. Set once by a command before any work starts, read after.
+enum Console {
+    /// `--quiet`: progress and informational lines are dropped; results stay.
+    nonisolated(unsafe) static var quiet = false
+    /// `--log-json`: standard output carries only JSON lines; human text goes to standard error.
+    nonisolated(unsafe) static var humanToStandardError = false
+    /// Whether standard output is a terminal (then progress redraws one line in place).
+    static let isTerminal = isatty(STDOUT_FILENO) != 0
+
+    static func write(_ text: String, error: Bool) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { _ = Glibc.write(error ? STDERR_FILENO : STDOUT_FILENO, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Writes one result line (standard output, or standard error under `--log-json`), unbuffered so
+/// progress shows in pipes too.
 func say(_ line: String) {
-    print(line)
-    fflush(nil)
+    Console.write(line + "\n", error: Console.humanToStandardError)
+}
+
+/// Writes one progress or informational line, unless `--quiet`.
+func chat(_ line: String) {
+    if !Console.quiet { say(line) }
+}
+
+/// Writes one JSON object as a line on standard output (for `--log-json`).
+func emitJSON<T: Encodable>(_ value: T) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    if let data = try? encoder.encode(value) { Console.write(String(decoding: data, as: UTF8.self) + "\n", error: false) }
 }
 
 /// Formats `value` with `digits` decimals.

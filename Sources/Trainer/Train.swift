@@ -9,15 +9,20 @@ struct Train: ParsableCommand {
             Example: hogwild train --data ml-100k --epochs 10 --threads 2 --report run.json
 
             Each epoch prints the mean loss, the share of triplets that violated the margin (and \
-            so moved the model) and the training throughput. --epochs 0 evaluates the freshly \
-            initialised model.
+            so moved the model) and the training throughput; on a terminal, one progress line \
+            is redrawn in place instead. --epochs 0 evaluates the freshly initialised model.
+
+            Long runs: --save M --checkpoint-every N writes the model every N epochs (atomically: \
+            a kill at any moment leaves the previous file intact), and --resume M continues a \
+            saved run to its planned epochs with its own hyper-parameters (the model flags are \
+            then ignored; give the same data flags as the first run).
             """)
 
     @OptionGroup(title: "Data") var dataOptions: DataOptions
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
 
-    @Option(help: "Passes over the training positives.")
-    var epochs = 20
+    @Option(help: "Passes over the training positives (default 20; with --resume, the saved run's plan).")
+    var epochs: Int?
 
     @Option(help: "Worker threads (default: all \(coreCount) cores).")
     var threads: Int?
@@ -33,37 +38,96 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Save the trained model to this file.", valueName: "file"))
     var save: String?
 
+    @Option(help: "With --save: also save every N epochs (0: only at the end).")
+    var checkpointEvery = 0
+
+    @Option(help: ArgumentHelp("Continue training a model saved by --save or a checkpoint.", valueName: "file"))
+    var resume: String?
+
+    @Flag(help: "Print only the results, no progress.")
+    var quiet = false
+
+    @Flag(help: "Print one JSON object per epoch (and one for the result) on standard output; human text goes to standard error.")
+    var logJson = false
+
     func validate() throws {
-        _ = try modelOptions.configuration(epochs: epochs, threads: threads ?? coreCount)
+        _ = try modelOptions.configuration(epochs: epochs ?? 20, threads: threads ?? coreCount)
         guard evalEvery >= 0 else { throw HogwildError("--eval-every must be 0 or more (got \(evalEvery))") }
+        guard checkpointEvery >= 0 else { throw HogwildError("--checkpoint-every must be 0 or more (got \(checkpointEvery))") }
+        if checkpointEvery > 0 && save == nil { throw HogwildError("--checkpoint-every needs --save FILE to write to") }
+    }
+
+    /// A fresh model, or the one `--resume` names with its planned epochs and this run's threads.
+    func startingModel(_ load: (_ seed: UInt64, _ ids: (users: IDMap, items: IDMap)?) throws -> Dataset) throws -> (EmbeddingModel, Dataset) {
+        guard let resume else {
+            let config = try modelOptions.configuration(epochs: epochs ?? 20, threads: threads ?? coreCount)
+            let data = try load(config.seed, nil)
+            return (EmbeddingModel(configuration: config, users: data.users, items: data.items), data)
+        }
+        let (saved, _) = try ModelFile.load(resume)
+        var config = saved.configuration
+        config.epochs = epochs ?? config.epochs
+        config.threads = threads ?? coreCount
+        try config.validate()
+        let data = try load(config.seed, (saved.users, saved.items))
+        let model = EmbeddingModel(configuration: config, users: saved.users, items: saved.items,
+                                   userTable: saved.userTable, itemTable: saved.itemTable, epochsTrained: saved.epochsTrained)
+        return (model, data)
     }
 
     func run() throws {
+        Console.quiet = quiet
+        Console.humanToStandardError = logJson
         let k = evaluation.k
-        let config = try modelOptions.configuration(epochs: epochs, threads: threads ?? coreCount)
-        let dataset = try dataOptions.load(seed: config.seed)
-        say("data     \(dataset.summary)")
-        say("model    \(config.summary)")
-        let model = EmbeddingModel(configuration: config, users: dataset.users, items: dataset.items)
+        var loadSeconds = 0.0
+        let (model, dataset) = try startingModel { seed, ids in
+            let started = Date()
+            defer { loadSeconds = Date().timeIntervalSince(started) }
+            return try dataOptions.load(seed: seed, ids: ids)
+        }
+        let config = model.configuration
+        let epochs = config.epochs, first = model.epochsTrained + 1
+        chat("data     \(dataset.summary)")
+        let bytes = [dataset.source.trainFile, dataset.source.testFile].compactMap { $0 }
+            .compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }.reduce(0, +)
+        chat("loaded   \(fixed(Double(bytes) / 1e6, 1)) MB in \(fixed(loadSeconds, 2)) s (\(fixed(Double(bytes) / 1e6 / max(loadSeconds, 1e-9), 0)) MB/s)")
+        chat("model    \(config.summary)")
+        if let resume { chat("resume   \(resume): \(model.epochsTrained) of \(epochs) epochs done") }
         let trainer = try HogwildTrainer(model: model, train: dataset.train)
         let hasTest = dataset.test.nonZeroCount > 0
+        let redraw = Console.isTerminal && !logJson && !quiet
         var history: [EpochReport] = []
         var trainSeconds = 0.0, triplets = 0
-        for e in stride(from: 1, through: epochs, by: 1) {
+        for e in stride(from: first, through: epochs, by: 1) {
             let stats = try trainer.trainEpoch()
             trainSeconds += stats.seconds
             triplets += stats.triplets
-            var line = "epoch \(String(format: "%3d", e))/\(epochs)  loss \(fixed(stats.meanLoss, 4))  violations \(fixed(100 * stats.violationRate, 1))%  \(millions(stats.tripletsPerSecond)) triplets/s"
             var entry = EpochReport(epoch: e, loss: stats.meanLoss, violationRate: stats.violationRate,
                                     seconds: stats.seconds, tripletsPerSecond: stats.tripletsPerSecond)
+            var evaluated = ""
             if hasTest && evalEvery > 0 && e % evalEvery == 0 && e < epochs {
                 let m = AUCEvaluator.evaluate(model: model, train: dataset.train, test: dataset.test, k: k, threads: config.threads,
                                               sampleUsers: evaluation.evalUsers, seed: config.seed)
-                line += "  AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))"
+                evaluated = "  AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))"
                 entry.auc = m.auc
             }
             history.append(entry)
-            say(line)
+            if checkpointEvery > 0 && e % checkpointEvery == 0 && e < epochs, let save {
+                try ModelFile.save(model, to: save, source: dataset.source)
+            }
+            if logJson {
+                emitJSON(EpochEvent(epochs: epochs, report: entry))
+            } else if redraw {
+                // One line redrawn in place: bar, throughput, loss, violations, ETA.
+                let done = e - first + 1, total = epochs - first + 1
+                let eta = trainSeconds / Double(done) * Double(total - done)
+                let width = 24, filled = width * done / max(total, 1)
+                let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+                let line = "epoch \(e)/\(epochs) \(bar) \(millions(stats.tripletsPerSecond)) triplets/s  loss \(fixed(stats.meanLoss, 4))  violations \(fixed(100 * stats.violationRate, 1))%  ETA \(fixed(eta, 1)) s"
+                Console.write("\r\u{1B}[2K" + line + (evaluated.isEmpty && e < epochs ? "" : evaluated + "\n"), error: false)
+            } else {
+                chat("epoch \(String(format: "%3d", e))/\(epochs)  loss \(fixed(stats.meanLoss, 4))  violations \(fixed(100 * stats.violationRate, 1))%  \(millions(stats.tripletsPerSecond)) triplets/s" + evaluated)
+            }
         }
         var final: Evaluation? = nil, baselines: [String: Evaluation] = [:]
         if hasTest {
@@ -73,19 +137,55 @@ struct Train: ParsableCommand {
             say("test     no test positives: nothing to evaluate")
         }
         let rate = trainSeconds > 0 ? Double(triplets) / trainSeconds : 0
-        if epochs > 0 {
-            say("trained  \(epochs) epochs, \(triplets) triplets in \(fixed(trainSeconds, 3)) s: \(millions(rate)) triplets/s")
+        if !history.isEmpty {
+            say("trained  \(history.count) epochs, \(triplets) triplets in \(fixed(trainSeconds, 3)) s: \(millions(rate)) triplets/s")
         }
+        if logJson, let final { emitJSON(FinalEvent(evaluation: final, trainSeconds: trainSeconds, tripletsPerSecond: rate)) }
         if let save {
             try ModelFile.save(model, to: save, source: dataset.source, evaluation: final)
-            say("saved    \(save)")
+            chat("saved    \(save)")
         }
         if let report {
             let r = RunReport(data: dataset.source.name, split: dataset.split, configuration: config, k: k,
-                              evaluation: final, baselines: baselines, epochs: epochs, trainSeconds: trainSeconds,
+                              evaluation: final, baselines: baselines, epochs: model.epochsTrained, trainSeconds: trainSeconds,
                               tripletsPerSecond: rate, history: history)
             try writeJSON(r, to: report)
         }
+    }
+}
+
+/// An epoch as one `--log-json` line.
+struct EpochEvent: Encodable {
+    var event = "epoch"
+    var epochs: Int
+    var report: EpochReport
+
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(event, forKey: .event)
+        try c.encode(epochs, forKey: .epochs)
+    }
+    enum Keys: String, CodingKey { case event, epochs }
+}
+
+/// The result as the last `--log-json` line.
+struct FinalEvent: Encodable {
+    var event = "result"
+    var evaluation: Evaluation
+    var trainSeconds: Double
+    var tripletsPerSecond: Double
+
+    func encode(to encoder: Encoder) throws {
+        try evaluation.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(event, forKey: .event)
+        try c.encode(trainSeconds, forKey: .trainSeconds)
+        try c.encode(tripletsPerSecond, forKey: .tripletsPerSecond)
+    }
+    enum Keys: String, CodingKey {
+        case event
+        case trainSeconds = "train_seconds", tripletsPerSecond = "triplets_per_second"
     }
 }
 

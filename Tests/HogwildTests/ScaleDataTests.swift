@@ -90,5 +90,18 @@ struct ScaleDataTests {
         #expect(dense.intern("new") == 3 && !dense.isDense)
         #expect(dense.ids == ["0", "1", "2", "new"])
         #expect(try IDMap(ids: ["0", "1", "2", "new"]) == dense)
+        let spelled = try IDMap(ids: ["0", "1"])
+        #expect(IDMap(denseCount: 4).isIdentity && spelled.isIdentity && !dense.isIdentity)
+        // A model trained on dense ids reads back with named maps; the dense data must still match.
+        let (train, test) = SyntheticData.generate(Self.small(), threads: 1)
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try InteractionFile.write(train: train, test: test, to: "\(folder.path)/d.hgwi")
+        let model = EmbeddingModel(configuration: TrainingConfiguration(), users: IDMap(denseCount: 700), items: IDMap(denseCount: 300))
+        try ModelFile.save(model, to: "\(folder.path)/m.hgw")
+        let (loaded, _) = try ModelFile.load("\(folder.path)/m.hgw")
+        let d = try Dataset.load(DataSource(name: "d", trainFile: "\(folder.path)/d.hgwi"), minRating: 4, holdout: 0, seed: 1,
+                                 ids: (loaded.users, loaded.items))
+        #expect(d.users.count == 700)
     }
 }

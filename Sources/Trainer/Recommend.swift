@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import Hogwild
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct Recommend: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recommend items for a user: the saved model's top k, leaving out what the user has already seen.",
+        discussion: """
+            Example: hogwild train --data ml-100k --save m.hgw && hogwild recommend --model m.hgw --user 1
+
+            Items are ranked by the model's own score (cosine or dot, as it was trained). The \
+            user's training positives in --data are left out; the user's test positives are \
+            marked "✓ test hit" and counted in a final "hits" line. Each line holds the rank, the \
+            item id, the score and, when u.item (ml-100k) or movies.csv (ml-latest-small) lies \
+            next to the training file, the title and genres. A "seen" line shows up to five of \
+            the user's training positives, to judge the recommendations by.
+
+            Without --data the files the model was trained on are read again (their paths are in \
+            the model file); give the same --min-rating and --holdout as at training, so that the \
+            same positives count as seen.
+            """)
+
+    @Option(help: ArgumentHelp("A model saved by 'hogwild train --save'.", valueName: "file"))
+    var model: String
+
+    @Option(help: ArgumentHelp("The user's id, as in the data (e.g. 1).", valueName: "id"))
+    var user: String
+
+    @Option(help: "How many items to recommend.")
+    var k = 20
+
+    @Option(help: ArgumentHelp(
+        "The model's training data: its positives are left out, its test positives are marked.",
+        discussion: "A data set name (\(DataCatalog.names.joined(separator: ", "))) or an interaction file, as for 'hogwild train'; its ids must be the model's. Default: the training file named in the model file.",
+        valueName: "name-or-file"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("A test file with the same ids (default: the data set's, or the one the model was trained with).", valueName: "file"))
+    var test: String?
+
+    @Option(help: "Ratings at or above this are positives (files without ratings: every line is).")
+    var minRating: Float = 4
+
+    @Option(help: "Without a test file: positives per user that training held out (they count as test positives, not as seen).")
+    var holdout = 10
+
+    func validate() throws {
+        guard k >= 1 else { throw HogwildError("--k must be at least 1 (got \(k))") }
+        guard minRating.isFinite else { throw HogwildError("--min-rating must be a finite number (got \(minRating))") }
+        guard holdout >= 0 else { throw HogwildError("--holdout must be 0 or more (got \(holdout))") }
+    }
+
+    func run() throws {
+        let (loaded, header) = try ModelFile.load(model)
+        let userIndex = try Recommender.userIndex(of: user, in: loaded.users)
+        guard let source = try ModelQuery.modelDataSource(data: data, test: test, header: header) else {
+            throw HogwildError("'\(model)' does not name its training data; give --data (the seen items are left out of the recommendations)")
+        }
+        say("model    \(model): \(loaded.users.count) users, \(loaded.items.count) items, \(loaded.configuration.summary), \(loaded.epochsTrained) epochs")
+        let dataset = try Dataset.load(source, minRating: minRating, holdout: holdout, seed: loaded.configuration.seed,
+                                       ids: (loaded.users, loaded.items), threads: coreCount)
+        say("data     \(dataset.summary)")
+        let info = try ModelQuery.itemTitles(source, items: loaded.items)
+
+        let seen = dataset.train.items(of: userIndex).map(Int.init)
+        let testPositives = Set(dataset.test.items(of: userIndex).map(Int.init))
+        let ranked = Recommender(model: loaded).topItems(for: userIndex, k: k, excluding: seen)
+
+        say("user     \(user): \(seen.count) training positive\(seen.count == 1 ? "" : "s"), \(testPositives.count) test positive\(testPositives.count == 1 ? "" : "s")")
+        if seen.isEmpty {
+            say("seen     nothing: the user has no training positives, so nothing is left out")
+        } else {
+            let shown = seen.prefix(5).map { ModelQuery.describe(item: $0, items: loaded.items, info: info) }
+            say("seen     \(shown.count) of \(seen.count): \(shown.joined(separator: "; "))\(seen.count > shown.count ? "; …" : "")")
+        }
+        let marks = ranked.map { testPositives.contains($0.item) ? "✓ test hit" : "" }
+        ModelQuery.printRanking(ranked.map { ($0.item, $0.score) }, scoreName: "score", items: loaded.items, info: info, marks: marks)
+        if ranked.count < k {
+            say("note     only \(ranked.count) items are left after leaving out the \(seen.count) seen ones")
+        }
+        let hits = marks.filter { !$0.isEmpty }.count
+        if dataset.test.nonZeroCount == 0 {
+            say("hits     no test set (\(dataset.split))")
+        } else {
+            say("hits     \(hits) of \(testPositives.count) test positive\(testPositives.count == 1 ? "" : "s") in the top \(k)")
+        }
+    }
+}
+
+// MARK: - Shared by recommend and similar
+
+/// What `recommend` and `similar` share: finding the model's data and titles, printing rankings.
+enum ModelQuery {
+    /// The data a command about a saved model reads: `--data` (with `--test`) when given, else the
+    /// files named in the model's header, else `nil`.
+    static func modelDataSource(data: String?, test: String?, header: ModelFile.Header) throws -> DataSource? {
+        let environment = ProcessInfo.processInfo.environment
+        if let data { return try DataCatalog.resolve(data, test: test, environment: environment) }
+        guard let trainFile = header.trainFile else { return nil }
+        if trainFile == DataSource(synthetic: .builtIn).trainFile {
+            return try DataCatalog.resolve("synthetic", test: test, environment: environment)
+        }
+        guard access(trainFile, R_OK) == 0 else {
+            throw HogwildError("the model's training file '\(trainFile)' cannot be read any more; give --data")
+        }
+        return DataSource(name: trainFile, trainFile: trainFile, testFile: test ?? header.testFile)
+    }
+
+    /// Titles and genres of the model's items from the files next to `source`'s training file,
+    /// announced on a "titles" line; `nil` when there are none.
+    static func itemTitles(_ source: DataSource, items: IDMap) throws -> [EmbeddingExport.ItemInfo?]? {
+        guard source.synthetic == nil, let found = try EmbeddingExport.itemInfo(nextTo: source.trainFile, items: items) else {
+            say("titles   none: no u.item or movies.csv next to \(source.trainFile)")
+            return nil
+        }
+        let known = found.info.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+        say("titles   \(known) of \(items.count) items from \(found.file)")
+        return found.info
+    }
+
+    /// "id Title (year)" when the title is known, else "item id".
+    static func describe(item: Int, items: IDMap, info: [EmbeddingExport.ItemInfo?]?) -> String {
+        let id = oneLine(items.id(at: item))
+        guard let entry = info?[item] ?? nil else { return "item \(id)" }
+        return "\(id) \(oneLine(entry.title))"
+    }
+
+    /// Prints a ranking as a header line and one line per item: rank, item id, score, then title
+    /// and genres when known, then `marks[i]`.
+    static func printRanking(_ ranked: [(item: Int, score: Float)], scoreName: String, items: IDMap,
+                             info: [EmbeddingExport.ItemInfo?]?, marks: [String]? = nil) {
+        let ids = ranked.map { oneLine(items.id(at: $0.item)) }
+        let scores = ranked.map { fixed(Double($0.score), 4) }
+        let rankWidth = max(4, String(ranked.count).count)
+        let idWidth = max(4, ids.map(\.count).max() ?? 0)
+        let scoreWidth = max(scoreName.count, scores.map(\.count).max() ?? 0)
+        func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+            let fill = String(repeating: " ", count: max(0, width - text.count))
+            return left ? fill + text : text + fill
+        }
+        say(trimmed("\(pad("rank", rankWidth, left: true))  \(pad("item", idWidth))  \(pad(scoreName, scoreWidth, left: true))  \(info == nil ? "" : "title")"))
+        for (i, entry) in ranked.enumerated() {
+            var line = "\(pad(String(i + 1), rankWidth, left: true))  \(pad(ids[i], idWidth))  \(pad(scores[i], scoreWidth, left: true))"
+            if let known = info?[entry.item] ?? nil {
+                line += "  \(oneLine(known.title))"
+                if !known.genres.isEmpty { line += "  [\(known.genres.joined(separator: ", "))]" }
+            }
+            if let mark = marks?[i], !mark.isEmpty { line += "  \(mark)" }
+            say(trimmed(line))
+        }
+    }
+
+    /// `text` with tabs and line breaks replaced by spaces, so an item stays on its line.
+    static func oneLine(_ text: String) -> String {
+        guard text.contains(where: { $0.isNewline || $0 == "\t" }) else { return text }
+        return String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 })
+    }
+
+    /// `text` without trailing spaces.
+    static func trimmed(_ text: String) -> String {
+        var s = text
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}
