@@ -33,17 +33,22 @@ public enum ModelFile {
         /// written before this field existed have no `evaluation` key and load with `nil`; its
         /// `seconds` is stored as 0, so the same training run always gives the same bytes.
         public var evaluation: Evaluation?
+        /// The positive threshold and per-user holdout the training data was read with, so that
+        /// commands reading the same files again (recommend, export) split them the same way.
+        public var minRating: Float?
+        public var holdout: Int?
     }
 
     /// Writes `model` to `path` atomically, with the data it came from and its final
     /// `evaluation` (wall time dropped) in the header when given.
     public static func save(_ model: EmbeddingModel, to path: String, source: DataSource? = nil,
-                            evaluation: Evaluation? = nil) throws {
+                            evaluation: Evaluation? = nil, minRating: Float? = nil, holdout: Int? = nil) throws {
         var stored = evaluation
         stored?.seconds = 0
         let header = Header(configuration: model.configuration, userCount: model.users.count,
                             itemCount: model.items.count, epochsTrained: model.epochsTrained,
-                            trainFile: source?.trainFile, testFile: source?.testFile, evaluation: stored)
+                            trainFile: source?.trainFile, testFile: source?.testFile, evaluation: stored,
+                            minRating: minRating, holdout: holdout)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]  // the same model always gives the same bytes
         let json = try encoder.encode(header)
@@ -233,5 +238,7 @@ extension ModelFile.Header {
         trainFile = try c.decodeIfPresent(String.self, forKey: .trainFile)
         testFile = try c.decodeIfPresent(String.self, forKey: .testFile)
         evaluation = (try? c.decodeIfPresent(Evaluation.self, forKey: .evaluation)) ?? nil
+        minRating = try c.decodeIfPresent(Float.self, forKey: .minRating)
+        holdout = try c.decodeIfPresent(Int.self, forKey: .holdout)
     }
 }

@@ -50,26 +50,10 @@ struct Export: ParsableCommand {
     @Flag(help: "Scale every row to unit L2 norm (zero rows stay zero).")
     var normalize = false
 
-    @Option(help: ArgumentHelp(
-        "The model's training data, for item titles and genres (npy, projector) and popularity (projector).",
-        discussion: "A data set name (\(DataCatalog.names.joined(separator: ", "))) or an interaction file, as for 'hogwild train'. Its ids must be the model's.",
-        valueName: "name-or-file"))
-    var data: String?
-
-    @Option(help: ArgumentHelp("The test file that went with --data, if it was given at training.", valueName: "file"))
-    var test: String?
-
-    @Option(help: "With --data: ratings at or above this are positives.")
-    var minRating: Float = 4
-
-    @Option(help: "With --data and no test file: positives per user that training held out (they do not count towards popularity).")
-    var holdout = 10
+    @OptionGroup(title: "Data (titles, genres, popularity)") var dataOptions: ModelDataOptions
 
     func validate() throws {
-        guard minRating.isFinite else { throw HogwildError("--min-rating must be a finite number (got \(minRating))") }
-        guard holdout >= 0 else { throw HogwildError("--holdout must be 0 or more (got \(holdout))") }
-        if test != nil && data == nil { throw HogwildError("--test needs --data") }
-        if data != nil && (format == .tsv || format == .vec) {
+        if dataOptions.data != nil && (format == .tsv || format == .vec) {
             throw HogwildError("--data is used by --format npy (item titles) and projector (titles, genres, popularity); \(format.rawValue) has no place for it")
         }
     }
@@ -78,18 +62,10 @@ struct Export: ParsableCommand {
         let (loaded, header) = try ModelFile.load(model)
         say("model    \(model): \(loaded.users.count) users, \(loaded.items.count) items, \(loaded.configuration.summary), \(loaded.epochsTrained) epochs")
         var options = EmbeddingExport.Options(normalize: normalize)
-        if let data {
-            let source = try DataCatalog.resolve(data, test: test, environment: ProcessInfo.processInfo.environment)
-            if source.synthetic == nil, let found = try EmbeddingExport.itemInfo(nextTo: source.trainFile, items: loaded.items) {
-                options.itemInfo = found.info
-                let known = found.info.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
-                say("titles   \(known) of \(loaded.items.count) items from \(found.file)")
-            } else {
-                say("titles   none: no u.item or movies.csv next to \(source.trainFile)")
-            }
+        if dataOptions.data != nil, let source = try dataOptions.source(header: header) {
+            options.itemInfo = try ModelQuery.itemTitles(source, items: loaded.items)
             if format == .projector {
-                let dataset = try Dataset.load(source, minRating: minRating, holdout: holdout, seed: loaded.configuration.seed,
-                                               ids: (loaded.users, loaded.items), threads: coreCount)
+                let dataset = try dataOptions.load(source, model: loaded, header: header)
                 options.popularity = EmbeddingExport.popularity(dataset.train)
                 say("data     \(dataset.summary)")
             }

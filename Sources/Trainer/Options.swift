@@ -37,6 +37,52 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+/// The data flags of the commands that work on a saved model (export, recommend, similar). All
+/// are optional: by default the files, positive threshold and holdout recorded in the model file
+/// at training are used again, so the same interactions count as seen.
+struct ModelDataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The model's training data (default: the file named in the model).",
+        discussion: "A data set name (\(DataCatalog.names.joined(separator: ", "))) or an interaction file, as for 'hogwild train'; its ids must be the model's. Item titles and genres come from u.item (ml-100k) or movies.csv (ml-latest-small) next to its training file.",
+        valueName: "name-or-file"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("A test file with the same ids (default: the data set's, or the model's).", valueName: "file"))
+    var test: String?
+
+    @Option(help: "Ratings at or above this are positives (default: as at training).")
+    var minRating: Float?
+
+    @Option(help: "Without a test file: positives per user held out for testing (default: as at training).")
+    var holdout: Int?
+
+    func validate() throws {
+        if let minRating, !minRating.isFinite { throw HogwildError("--min-rating must be a finite number (got \(minRating))") }
+        if let holdout, holdout < 0 { throw HogwildError("--holdout must be 0 or more (got \(holdout))") }
+        if test != nil && data == nil { throw HogwildError("--test needs --data") }
+    }
+
+    /// `--data` (with `--test`) when given, else the files named in the model's header, else `nil`.
+    func source(header: ModelFile.Header) throws -> DataSource? {
+        let environment = ProcessInfo.processInfo.environment
+        if let data { return try DataCatalog.resolve(data, test: test, environment: environment) }
+        guard let trainFile = header.trainFile else { return nil }
+        if trainFile == DataSource(synthetic: .builtIn).trainFile {
+            return try DataCatalog.resolve("synthetic", test: nil, environment: environment)
+        }
+        guard access(trainFile, R_OK) == 0 else {
+            throw HogwildError("the model's training file '\(trainFile)' cannot be read any more; give --data")
+        }
+        return DataSource(name: trainFile, trainFile: trainFile, testFile: header.testFile)
+    }
+
+    /// `source` read with the model's ids and the training split's settings.
+    func load(_ source: DataSource, model: EmbeddingModel, header: ModelFile.Header) throws -> Dataset {
+        try Dataset.load(source, minRating: minRating ?? header.minRating ?? 4, holdout: holdout ?? header.holdout ?? 10,
+                         seed: model.configuration.seed, ids: (model.users, model.items), threads: coreCount)
+    }
+}
+
 /// The model's hyper-parameters.
 struct ModelOptions: ParsableArguments {
     @Option(help: "Embedding dimension.")

@@ -21,9 +21,8 @@ struct Recommend: ParsableCommand {
             next to the training file, the title and genres. A "seen" line shows up to five of \
             the user's training positives, to judge the recommendations by.
 
-            Without --data the files the model was trained on are read again (their paths are in \
-            the model file); give the same --min-rating and --holdout as at training, so that the \
-            same positives count as seen.
+            Without --data the files the model was trained on are read again, split as at \
+            training (the model file records the paths, --min-rating and --holdout).
             """)
 
     @Option(help: ArgumentHelp("A model saved by 'hogwild train --save'.", valueName: "file"))
@@ -35,36 +34,20 @@ struct Recommend: ParsableCommand {
     @Option(help: "How many items to recommend.")
     var k = 20
 
-    @Option(help: ArgumentHelp(
-        "The model's training data: its positives are left out, its test positives are marked.",
-        discussion: "A data set name (\(DataCatalog.names.joined(separator: ", "))) or an interaction file, as for 'hogwild train'; its ids must be the model's. Default: the training file named in the model file.",
-        valueName: "name-or-file"))
-    var data: String?
-
-    @Option(help: ArgumentHelp("A test file with the same ids (default: the data set's, or the one the model was trained with).", valueName: "file"))
-    var test: String?
-
-    @Option(help: "Ratings at or above this are positives (files without ratings: every line is).")
-    var minRating: Float = 4
-
-    @Option(help: "Without a test file: positives per user that training held out (they count as test positives, not as seen).")
-    var holdout = 10
+    @OptionGroup(title: "Data") var dataOptions: ModelDataOptions
 
     func validate() throws {
         guard k >= 1 else { throw HogwildError("--k must be at least 1 (got \(k))") }
-        guard minRating.isFinite else { throw HogwildError("--min-rating must be a finite number (got \(minRating))") }
-        guard holdout >= 0 else { throw HogwildError("--holdout must be 0 or more (got \(holdout))") }
     }
 
     func run() throws {
         let (loaded, header) = try ModelFile.load(model)
         let userIndex = try Recommender.userIndex(of: user, in: loaded.users)
-        guard let source = try ModelQuery.modelDataSource(data: data, test: test, header: header) else {
+        guard let source = try dataOptions.source(header: header) else {
             throw HogwildError("'\(model)' does not name its training data; give --data (the seen items are left out of the recommendations)")
         }
         say("model    \(model): \(loaded.users.count) users, \(loaded.items.count) items, \(loaded.configuration.summary), \(loaded.epochsTrained) epochs")
-        let dataset = try Dataset.load(source, minRating: minRating, holdout: holdout, seed: loaded.configuration.seed,
-                                       ids: (loaded.users, loaded.items), threads: coreCount)
+        let dataset = try dataOptions.load(source, model: loaded, header: header)
         say("data     \(dataset.summary)")
         let info = try ModelQuery.itemTitles(source, items: loaded.items)
 
@@ -97,21 +80,6 @@ struct Recommend: ParsableCommand {
 
 /// What `recommend` and `similar` share: finding the model's data and titles, printing rankings.
 enum ModelQuery {
-    /// The data a command about a saved model reads: `--data` (with `--test`) when given, else the
-    /// files named in the model's header, else `nil`.
-    static func modelDataSource(data: String?, test: String?, header: ModelFile.Header) throws -> DataSource? {
-        let environment = ProcessInfo.processInfo.environment
-        if let data { return try DataCatalog.resolve(data, test: test, environment: environment) }
-        guard let trainFile = header.trainFile else { return nil }
-        if trainFile == DataSource(synthetic: .builtIn).trainFile {
-            return try DataCatalog.resolve("synthetic", test: test, environment: environment)
-        }
-        guard access(trainFile, R_OK) == 0 else {
-            throw HogwildError("the model's training file '\(trainFile)' cannot be read any more; give --data")
-        }
-        return DataSource(name: trainFile, trainFile: trainFile, testFile: test ?? header.testFile)
-    }
-
     /// Titles and genres of the model's items from the files next to `source`'s training file,
     /// announced on a "titles" line; `nil` when there are none.
     static func itemTitles(_ source: DataSource, items: IDMap) throws -> [EmbeddingExport.ItemInfo?]? {

@@ -25,11 +25,7 @@ struct Similar: ParsableCommand {
     @Option(help: "How many neighbours to list.")
     var k = 10
 
-    @Option(help: ArgumentHelp(
-        "The model's training data, for item titles and genres.",
-        discussion: "A data set name (\(DataCatalog.names.joined(separator: ", "))) or an interaction file, as for 'hogwild train'. Default: the training file named in the model file.",
-        valueName: "name-or-file"))
-    var data: String?
+    @OptionGroup(title: "Data (for titles)") var dataOptions: ModelDataOptions
 
     func validate() throws {
         guard k >= 1 else { throw HogwildError("--k must be at least 1 (got \(k))") }
@@ -39,11 +35,11 @@ struct Similar: ParsableCommand {
         let (loaded, header) = try ModelFile.load(model)
         say("model    \(model): \(loaded.users.count) users, \(loaded.items.count) items, \(loaded.configuration.summary), \(loaded.epochsTrained) epochs")
         let info: [EmbeddingExport.ItemInfo?]?
-        if data != nil {
+        if dataOptions.data != nil {
             // Titles were asked for: a data set that is not there, or a bad u.item, is an error.
-            let source = try ModelQuery.modelDataSource(data: data, test: nil, header: header)!
+            let source = try dataOptions.source(header: header)!
             info = try ModelQuery.itemTitles(source, items: loaded.items)
-        } else if let source = try? ModelQuery.modelDataSource(data: nil, test: nil, header: header) {
+        } else if let source = try? dataOptions.source(header: header) {
             // The model's own training file: titles when they can be had, ids otherwise.
             do {
                 info = try ModelQuery.itemTitles(source, items: loaded.items)

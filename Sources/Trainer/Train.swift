@@ -113,7 +113,8 @@ struct Train: ParsableCommand {
             }
             history.append(entry)
             if checkpointEvery > 0 && e % checkpointEvery == 0 && e < epochs, let save {
-                try ModelFile.save(model, to: save, source: dataset.source)
+                try ModelFile.save(model, to: save, source: dataset.source,
+                                   minRating: dataOptions.minRating, holdout: dataOptions.holdout)
             }
             if logJson {
                 emitJSON(EpochEvent(epochs: epochs, report: entry))
@@ -142,7 +143,8 @@ struct Train: ParsableCommand {
         }
         if logJson, let final { emitJSON(FinalEvent(evaluation: final, trainSeconds: trainSeconds, tripletsPerSecond: rate)) }
         if let save {
-            try ModelFile.save(model, to: save, source: dataset.source, evaluation: final)
+            try ModelFile.save(model, to: save, source: dataset.source, evaluation: final,
+                               minRating: dataOptions.minRating, holdout: dataOptions.holdout)
             chat("saved    \(save)")
         }
         if let report {
