@@ -1,3 +1,5 @@
+import Kernels
+
 /// A table of `rowCount` embedding rows of `dimension` floats.
 ///
 /// Rows start on 64-byte boundaries and are padded with zeros to `stride`, a multiple of the
@@ -24,7 +26,7 @@ public final class EmbeddingTable: @unchecked Sendable {
         precondition(rowCount >= 0 && dimension >= 1)
         self.rowCount = rowCount
         self.dimension = dimension
-        let lane = 16
+        let lane = KernelLane.scalarCount  // rows in whole lanes: no scalar tail in any kernel call
         stride = (dimension + lane - 1) / lane * lane
         storage = AlignedBuffer(count: rowCount * stride)
     }
