@@ -50,6 +50,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var initScale: Float = 1.0
     /// WARP: negatives drawn per positive before giving up.
     public var maxSampled = 50
+    /// Negatives are drawn ∝ (training positives of the item)^exponent; 0 is uniform, 1 is
+    /// popularity-weighted as LightFM's and implicit's samplers draw from the interaction log.
+    public var negativeExponent = 0.0
 
     public init() {}
 
@@ -69,5 +72,34 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(initScale.isFinite && initScale > 0, "--init-scale must be a positive finite number (got \(initScale))")
         try check(!(loss == .bpr && similarity == .cosine), "--loss bpr needs --similarity dot")
         try check(maxSampled >= 1, "--max-sampled must be at least 1 (got \(maxSampled))")
+        try check(negativeExponent.isFinite && negativeExponent >= 0 && negativeExponent <= 4,
+                  "--neg-exponent must be between 0 and 4 (got \(negativeExponent))")
+    }
+}
+
+extension TrainingConfiguration {
+    enum CodingKeys: String, CodingKey {
+        case dimension, loss, similarity, margin, learningRate, finalLearningRateFraction, l2, epochs
+        case threads, seed, negatives, initScale, maxSampled, negativeExponent
+    }
+
+    /// Decodes a configuration; keys added after a model file was written take their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfiguration()
+        dimension = try c.decode(Int.self, forKey: .dimension)
+        loss = try c.decode(Loss.self, forKey: .loss)
+        similarity = try c.decode(Similarity.self, forKey: .similarity)
+        margin = try c.decodeIfPresent(Float.self, forKey: .margin) ?? d.margin
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        finalLearningRateFraction = try c.decodeIfPresent(Float.self, forKey: .finalLearningRateFraction) ?? d.finalLearningRateFraction
+        l2 = try c.decodeIfPresent(Float.self, forKey: .l2) ?? d.l2
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        negatives = try c.decodeIfPresent(NegativeSampling.self, forKey: .negatives) ?? d.negatives
+        initScale = try c.decodeIfPresent(Float.self, forKey: .initScale) ?? d.initScale
+        maxSampled = try c.decodeIfPresent(Int.self, forKey: .maxSampled) ?? d.maxSampled
+        negativeExponent = try c.decodeIfPresent(Double.self, forKey: .negativeExponent) ?? d.negativeExponent
     }
 }

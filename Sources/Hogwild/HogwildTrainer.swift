@@ -1,5 +1,6 @@
 import CHogwildShims
 import Dispatch
+import Foundation
 import Kernels
 #if canImport(Glibc)
 import Glibc
@@ -106,6 +107,8 @@ public final class HogwildTrainer: @unchecked Sendable {
     let pairs: AlignedBuffer<TrainingPair>
     let shardStarts: [Int]
     let tallies: AlignedBuffer<WorkerTally>
+    /// Popularity-weighted negatives (`negativeExponent > 0`); `nil` for uniform draws.
+    let negativeTable: AliasTable?
 
     /// The distance between prefetch pipeline stages, in triplets (a power of two).
     static let prefetchDistance = 8
@@ -141,6 +144,13 @@ public final class HogwildTrainer: @unchecked Sendable {
         self.pairs = pairs
         shardStarts = starts
         tallies = AlignedBuffer(count: config.threads)
+        if config.negativeExponent > 0 {
+            var counts = [Double](repeating: 0, count: train.itemCount)
+            train.withUnsafeHandle { csr in for u in 0..<train.userCount { for i in csr.row(u) { counts[Int(i)] += 1 } } }
+            negativeTable = AliasTable(weights: counts.map { $0 > 0 ? Foundation.pow($0, config.negativeExponent) : 0 })
+        } else {
+            negativeTable = nil
+        }
     }
 
     /// The number of training pairs (triplets per epoch, before skips).
@@ -184,6 +194,12 @@ public final class HogwildTrainer: @unchecked Sendable {
                                learningRate: Double(lrStart))
     }
 
+    /// Calls `body` with the popularity sampler, or `nil` for uniform negatives.
+    private func withNegativeSampler<R>(_ body: (AliasTable.UnsafeSampler?) -> R) -> R {
+        if let negativeTable { return negativeTable.withUnsafeSampler { body($0) } }
+        return body(nil)
+    }
+
     /// The scheduled learning rate after `progress` (0…1) of all epochs.
     func learningRate(atProgress progress: Double) -> Float {
         let config = model.configuration
@@ -209,7 +225,7 @@ public final class HogwildTrainer: @unchecked Sendable {
             model.userTable.withUnsafeHandle { users in
                 model.itemTable.withUnsafeHandle { items in
                     train.withUnsafeHandle { csr in
-                        withUnsafeTemporaryAllocation(of: Int.self, capacity: distance) { ring in
+                        withNegativeSampler { popular in withUnsafeTemporaryAllocation(of: Int.self, capacity: distance) { ring in
                             let shard = allPairs.baseAddress! + lo
                             // Fisher–Yates over this worker's shard.
                             var k = count - 1
@@ -221,12 +237,13 @@ public final class HogwildTrainer: @unchecked Sendable {
                             let itemCount = items.rowCount, stride = users.stride
                             let linesPerRow = stride / 16
 
-                            // Draws a negative for pair `index`: uniform over the items but the positive.
-                            // (Whether it is another positive is settled lazily, in `admit` below.)
+                            // Draws a negative for pair `index`: any item but the positive, uniformly or
+                            // by popularity. (Whether it is another positive is settled lazily, in
+                            // `admit` below.)
                             @inline(__always) func drawNegative(_ index: Int) -> Int {
                                 let positive = Int(shard[index].item)
-                                var negative = rng.next(below: itemCount)
-                                while negative == positive { negative = rng.next(below: itemCount) }
+                                var negative = popular?.sample(&rng) ?? rng.next(below: itemCount)
+                                while negative == positive { negative = popular?.sample(&rng) ?? rng.next(below: itemCount) }
                                 return negative
                             }
                             @inline(__always) func prefetch(_ row: UnsafeMutablePointer<Float>) {
@@ -298,7 +315,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                             tally.triplets = count - skipped
                             tally.skipped = skipped
                             return tally
-                        }
+                        } }
                     }
                 }
             }
@@ -330,7 +347,7 @@ public final class HogwildTrainer: @unchecked Sendable {
             model.userTable.withUnsafeHandle { users in
                 model.itemTable.withUnsafeHandle { items in
                     train.withUnsafeHandle { csr in
-                        weights.withUnsafeBufferPointer { weight in
+                        withNegativeSampler { popular in weights.withUnsafeBufferPointer { weight in
                             let shard = allPairs.baseAddress! + lo
                             var k = count - 1
                             while k > 0 {
@@ -357,7 +374,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                                 var draws = 0
                                 while draws < maxSampled {
                                     draws &+= 1
-                                    let negative = rng.next(below: itemCount)
+                                    let negative = popular?.sample(&rng) ?? rng.next(below: itemCount)
                                     if negative == positive { continue }
                                     let n = items.row(negative)
                                     guard score(u, n) > threshold else { continue }
@@ -376,7 +393,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                             tally.violations = violations
                             tally.triplets = count
                             return tally
-                        }
+                        } }
                     }
                 }
             }

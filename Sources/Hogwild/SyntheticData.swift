@@ -159,35 +159,6 @@ public enum SyntheticData {
     }
 }
 
-/// Walker/Vose alias table: O(1) draws from a discrete distribution.
-struct AliasTable: Sendable {
-    private let probability: [Float]
-    private let alias: [Int32]
-
-    init(weights: [Double]) {
-        let n = weights.count
-        let total = weights.reduce(0, +)
-        var scaled = weights.map { $0 * Double(n) / total }
-        var prob = [Float](repeating: 1, count: n), alias = [Int32](repeating: 0, count: n)
-        var small = [Int](), large = [Int]()
-        for (i, w) in scaled.enumerated() { if w < 1 { small.append(i) } else { large.append(i) } }
-        while let s = small.popLast(), let l = large.last {
-            prob[s] = Float(scaled[s])
-            alias[s] = Int32(l)
-            scaled[l] -= 1 - scaled[s]
-            if scaled[l] < 1 { large.removeLast(); small.append(l) }
-        }
-        for i in small + large { prob[i] = 1; alias[i] = Int32(i) }
-        probability = prob
-        self.alias = alias
-    }
-
-    func sample(_ rng: inout RandomSource) -> Int {
-        let i = rng.next(below: probability.count)
-        return rng.nextUnitFloat() < probability[i] ? i : Int(alias[i])
-    }
-}
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

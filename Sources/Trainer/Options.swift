@@ -115,6 +115,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "WARP: negatives drawn per positive before giving up.")
     var maxSampled = 50
 
+    @Option(help: "Draw negatives ∝ item popularity^x (0: uniform; 1: from the interaction log, as LightFM and implicit do).")
+    var negExponent = 0.0
+
     @Option(help: "Random seed (initialisation, shuffling, sampling, holdout).")
     var seed: UInt64 = 1
 
@@ -134,6 +137,7 @@ struct ModelOptions: ParsableArguments {
         c.negatives = negatives ?? defaultNegatives
         c.initScale = initScale ?? (similarity == .cosine ? 1.0 : 0.1)
         c.maxSampled = maxSampled
+        c.negativeExponent = negExponent
         try c.validate()
         return c
     }

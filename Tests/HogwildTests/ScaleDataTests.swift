@@ -105,3 +105,36 @@ struct ScaleDataTests {
         #expect(d.users.count == 700)
     }
 }
+
+@Suite("Alias table and popularity-weighted negatives")
+struct AliasTableTests {
+    @Test func drawsMatchTheWeights() {
+        let weights: [Double] = [5, 0, 1, 3, 0.5, 10, 0.5]
+        let table = AliasTable(weights: weights)
+        var rng = RandomSource(seed: 9)
+        var counts = [Int](repeating: 0, count: weights.count)
+        let draws = 400_000
+        for _ in 0..<draws { counts[table.sample(&rng)] += 1 }
+        let total = weights.reduce(0, +)
+        for (i, w) in weights.enumerated() {
+            let expected = Double(draws) * w / total
+            // 5 standard deviations of a binomial count; a zero weight is never drawn.
+            let tolerance = 5 * (expected * (1 - w / total)).squareRoot() + (w == 0 ? 0 : 1)
+            #expect(abs(Double(counts[i]) - expected) <= tolerance, "outcome \(i): \(counts[i]) vs \(expected)")
+        }
+    }
+
+    @Test func popularityWeightedNegativesTrain() throws {
+        let (train, test) = SyntheticData.generate(ScaleDataTests.small(), threads: 1)
+        var config = TrainingConfiguration()
+        config.dimension = 16
+        config.negativeExponent = 0.5
+        let model = EmbeddingModel(configuration: config, users: IDMap(denseCount: 700), items: IDMap(denseCount: 300))
+        let trainer = try HogwildTrainer(model: model, train: train)
+        for _ in 0..<10 { try trainer.trainEpoch() }
+        #expect(AUCEvaluator.evaluate(model: model, train: train, test: test, threads: 1).auc > 0.75)
+        var bad = TrainingConfiguration()
+        bad.negativeExponent = .nan
+        #expect(throws: HogwildError.self) { try bad.validate() }
+    }
+}
