@@ -30,6 +30,10 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Write the table as JSON to this file.", valueName: "file"))
     var report: String?
 
+    @Option(name: .customLong("report-html"),
+            help: ArgumentHelp("Write a self-contained HTML page (table and SVG charts against threads, or dimension for --kernels) to this file; a name ending in .svg gets the main chart alone.", valueName: "file"))
+    var reportHTML: String?
+
     @Flag(help: "Benchmark the evaluator's scoring instead of training: a random model of --users × --items, all items scored for every user.")
     var evaluator = false
 
@@ -76,9 +80,10 @@ struct Bench: ParsableCommand {
         let counts = try threadCounts
         let base = try modelOptions.configuration(epochs: epochs, threads: counts[0], defaultNegatives: .uniform)
         let dataset = try dataOptions.load(seed: base.seed)
-        say("data     \(dataset.summary)")
-        say("model    \(base.summary.replacingOccurrences(of: ", \(counts[0]) thread\(counts[0] == 1 ? "" : "s")", with: ""))")
-        say("runs     \(repeats) × \(epochs) epochs per thread count, \(Allocator.description), load \(loadAverage)")
+        let header = [("data", dataset.summary),
+                      ("model", base.summary.replacingOccurrences(of: ", \(counts[0]) thread\(counts[0] == 1 ? "" : "s")", with: "")),
+                      ("runs", "\(repeats) × \(epochs) epochs per thread count, \(Allocator.description), load \(loadAverage)")]
+        for (key, value) in header { say(key.padding(toLength: 9, withPad: " ", startingAt: 0) + value) }
         var rates = [[Double]](repeating: [], count: counts.count)
         for _ in 0..<repeats {
             for (index, threads) in counts.enumerated() {
@@ -111,8 +116,10 @@ struct Bench: ParsableCommand {
             say("\(String(format: "%7d", threads))   \(pad(millions(medians[index]), 10))   \(String(format: "%6.2f×", speedup))   \(String(format: "%9.1f%%", 100 * efficiency))   \(rates[index].map { millions($0) }.joined(separator: ", "))")
         }
         say("")
-        say("memory   tables \(megabytes(modelBytes)) + interaction arrays \(megabytes(interactionBytes)) = \(megabytes(modelBytes + interactionBytes)); peak RSS \(megabytes(peakResidentBytes)) (\(String(format: "%.2f", Double(peakResidentBytes) / Double(modelBytes + interactionBytes)))×)")
+        let memory = "tables \(megabytes(modelBytes)) + interaction arrays \(megabytes(interactionBytes)) = \(megabytes(modelBytes + interactionBytes)); peak RSS \(megabytes(peakResidentBytes)) (\(String(format: "%.2f", Double(peakResidentBytes) / Double(modelBytes + interactionBytes)))×)"
+        say("memory   \(memory)")
         if let report { try writeJSON(rows, to: report) }
+        if let reportHTML { try HTMLReport.writeBench(rows, header: header, memory: memory, to: reportHTML) }
     }
 
     func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
@@ -124,7 +131,8 @@ struct Bench: ParsableCommand {
             }
             return d
         }
-        say("kernels  one core, rows in cache, every step updating; median of \(repeats) runs, load \(loadAverage)")
+        let setting = "one core, rows in cache, every step updating; median of \(repeats) runs, load \(loadAverage)"
+        say("kernels  \(setting)")
         let rows = KernelBench.run(dims: list, repeats: repeats)
         say("")
         say("kernel                 " + list.map { pad("dim \($0)", 10) }.joined())
@@ -133,6 +141,7 @@ struct Bench: ParsableCommand {
             say(kernel.padding(toLength: 23, withPad: " ", startingAt: 0) + cells.joined())
         }
         if let report { try writeJSON(rows, to: report) }
+        if let reportHTML { try HTMLReport.writeKernelBench(rows, header: [("kernels", setting)], to: reportHTML) }
     }
 
     /// Scoring throughput of the blocked evaluator kernel: GFLOP/s = 2·users·items·dim / time.
@@ -142,7 +151,8 @@ struct Bench: ParsableCommand {
         let config = try modelOptions.configuration(epochs: 0, threads: counts[0])
         let model = EmbeddingModel(configuration: config, users: IDMap(denseCount: users), items: IDMap(denseCount: items))
         let flop = 2.0 * Double(users) * Double(items) * Double(config.dimension)
-        say("model    random \(users) users × \(items) items, dim \(config.dimension), \(config.similarity.rawValue); \(repeats) runs per thread count, load \(loadAverage)")
+        let setting = "random \(users) users × \(items) items, dim \(config.dimension), \(config.similarity.rawValue); \(repeats) runs per thread count, load \(loadAverage)"
+        say("model    \(setting)")
         var seconds = [[Double]](repeating: [], count: counts.count)
         for _ in 0..<repeats {
             for (index, threads) in counts.enumerated() {
@@ -160,6 +170,7 @@ struct Bench: ParsableCommand {
             say("\(String(format: "%7d", threads))   \(String(format: "%7.3f", t))   \(String(format: "%7.1f", flop / t / 1e9))   \(pad(String(format: "%.2f G", Double(users) * Double(items) / t / 1e9), 8))   \(String(format: "%6.2f×", base / t))")
         }
         if let report { try writeJSON(rows, to: report) }
+        if let reportHTML { try HTMLReport.writeEvaluatorBench(rows, header: [("model", setting)], to: reportHTML) }
     }
 
     var loadAverage: String {

@@ -35,6 +35,10 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Write the final figures as JSON to this file.", valueName: "file"))
     var report: String?
 
+    @Option(name: .customLong("report-html"),
+            help: ArgumentHelp("Write a self-contained HTML report (metrics table, learning curves as inline SVG) to this file; a name ending in .svg gets the loss and AUC curves alone as one SVG image.", valueName: "file"))
+    var reportHTML: String?
+
     @Option(help: ArgumentHelp("Save the trained model to this file.", valueName: "file"))
     var save: String?
 
@@ -147,11 +151,12 @@ struct Train: ParsableCommand {
                                minRating: dataOptions.minRating, holdout: dataOptions.holdout)
             chat("saved    \(save)")
         }
-        if let report {
+        if report != nil || reportHTML != nil {
             let r = RunReport(data: dataset.source.name, split: dataset.split, configuration: config, k: k,
                               evaluation: final, baselines: baselines, epochs: model.epochsTrained, trainSeconds: trainSeconds,
                               tripletsPerSecond: rate, history: history)
-            try writeJSON(r, to: report)
+            if let report { try writeJSON(r, to: report) }
+            if let reportHTML { try HTMLReport.writeTraining(r, dataSummary: dataset.summary, to: reportHTML) }
         }
     }
 }
