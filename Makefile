@@ -14,8 +14,14 @@ deps:
 build: deps
 	swift build -c release --product hogwild
 
+# Without MovieLens on the machine, the main job still runs: on the built-in synthetic set, saying so.
 run: build
-	.build/release/hogwild train --data ml-100k --baseline popularity --baseline random
+	@if [ -r "$(HOGWILD_DATA)/ml-100k/ua.base" ] || [ -r "$${XDG_CACHE_HOME:-$$HOME/.cache}/hogwild/ml-100k/ua.base" ]; then \
+	  set -x; .build/release/hogwild train --data ml-100k --baseline popularity --baseline random; \
+	else \
+	  echo "ml-100k not found in \$$HOGWILD_DATA or ~/.cache/hogwild: training on the built-in synthetic set instead (README: Quick start)"; \
+	  set -x; .build/release/hogwild train --data synthetic --baseline popularity --baseline random; \
+	fi
 
 # The suite, then the suite again under ThreadSanitizer. `swift build` first: the CLI tests
 # run the built `hogwild` (they do not link it).

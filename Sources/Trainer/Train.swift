@@ -92,9 +92,13 @@ struct Train: ParsableCommand {
         let config = model.configuration
         let epochs = config.epochs, first = model.epochsTrained + 1
         chat("data     \(dataset.summary)")
-        let bytes = [dataset.source.trainFile, dataset.source.testFile].compactMap { $0 }
-            .compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }.reduce(0, +)
-        chat("loaded   \(fixed(Double(bytes) / 1e6, 1)) MB in \(fixed(loadSeconds, 2)) s (\(fixed(Double(bytes) / 1e6 / max(loadSeconds, 1e-9), 0)) MB/s)")
+        if dataset.source.synthetic != nil {
+            chat("loaded   generated in \(fixed(loadSeconds, 2)) s")
+        } else {
+            let bytes = [dataset.source.trainFile, dataset.source.testFile].compactMap { $0 }
+                .compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }.reduce(0, +)
+            chat("loaded   \(fixed(Double(bytes) / 1e6, 1)) MB in \(fixed(loadSeconds, 2)) s (\(fixed(Double(bytes) / 1e6 / max(loadSeconds, 1e-9), 0)) MB/s)")
+        }
         chat("model    \(config.summary)")
         if let resume { chat("resume   \(resume): \(model.epochsTrained) of \(epochs) epochs done") }
         let trainer = try HogwildTrainer(model: model, train: dataset.train)
