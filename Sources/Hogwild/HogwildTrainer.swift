@@ -200,6 +200,27 @@ public final class HogwildTrainer: @unchecked Sendable {
         return body(nil)
     }
 
+    /// A worker's share of an epoch: where its shard starts, its length, and the linear learning
+    /// rate across it (`lrStart − lrSlope · i` at its i-th triplet).
+    private func shardPlan(worker: Int, epoch: Int) -> (start: Int, count: Int, lrStart: Float, lrSlope: Float) {
+        let start = shardStarts[worker], count = shardStarts[worker + 1] - start
+        let epochs = Double(max(model.configuration.epochs, 1))
+        let lrStart = learningRate(atProgress: Double(epoch) / epochs)
+        let lrEnd = learningRate(atProgress: Double(epoch + 1) / epochs)
+        return (start, count, lrStart, count > 0 ? (lrStart - lrEnd) / Float(count) : 0)
+    }
+
+    /// Fisher–Yates over one worker's shard, with that worker's generator.
+    @inline(__always)
+    private static func shuffle(_ shard: UnsafeMutablePointer<TrainingPair>, count: Int, _ rng: inout RandomSource) {
+        var k = count - 1
+        while k > 0 {
+            let j = rng.next(below: k + 1)
+            let t = shard[k]; shard[k] = shard[j]; shard[j] = t
+            k -= 1
+        }
+    }
+
     /// The scheduled learning rate after `progress` (0…1) of all epochs.
     func learningRate(atProgress progress: Double) -> Float {
         let config = model.configuration
@@ -210,13 +231,10 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// One worker's epoch over its shard.
     private func runShard<Objective: TripletObjective>(_: Objective.Type, worker: Int, epoch: Int) -> WorkerTally {
         let config = model.configuration
-        let lo = shardStarts[worker], count = shardStarts[worker + 1] - lo
+        let plan = shardPlan(worker: worker, epoch: epoch)
+        let lo = plan.start, count = plan.count, lrStart = plan.lrStart, lrSlope = plan.lrSlope
         guard count > 0 else { return WorkerTally() }
         var rng = RandomSource.stream(seed: config.seed, epoch: epoch, worker: worker)
-        let epochs = Double(max(config.epochs, 1))
-        let lrStart = learningRate(atProgress: Double(epoch) / epochs)
-        let lrEnd = learningRate(atProgress: Double(epoch + 1) / epochs)
-        let lrSlope = (lrStart - lrEnd) / Float(count)
         let margin = config.margin, l2 = config.l2
         let excludePositives = config.negatives == .unseen
         let distance = HogwildTrainer.prefetchDistance, mask = distance - 1
@@ -227,13 +245,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                     train.withUnsafeHandle { csr in
                         withNegativeSampler { popular in withUnsafeTemporaryAllocation(of: Int.self, capacity: distance) { ring in
                             let shard = allPairs.baseAddress! + lo
-                            // Fisher–Yates over this worker's shard.
-                            var k = count - 1
-                            while k > 0 {
-                                let j = rng.next(below: k + 1)
-                                let t = shard[k]; shard[k] = shard[j]; shard[j] = t
-                                k -= 1
-                            }
+                            HogwildTrainer.shuffle(shard, count: count, &rng)
                             let itemCount = items.rowCount, stride = users.stride
                             let linesPerRow = stride / 16
 
@@ -328,13 +340,10 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// are prefetched; the extra negatives of a pair are not (they are drawn one after another).
     private func runWARPShard<Objective: TripletObjective>(_: Objective.Type, worker: Int, epoch: Int) -> WorkerTally {
         let config = model.configuration
-        let lo = shardStarts[worker], count = shardStarts[worker + 1] - lo
+        let plan = shardPlan(worker: worker, epoch: epoch)
+        let lo = plan.start, count = plan.count, lrStart = plan.lrStart, lrSlope = plan.lrSlope
         guard count > 0 else { return WorkerTally() }
         var rng = RandomSource.stream(seed: config.seed, epoch: epoch, worker: worker)
-        let epochs = Double(max(config.epochs, 1))
-        let lrStart = learningRate(atProgress: Double(epoch) / epochs)
-        let lrEnd = learningRate(atProgress: Double(epoch + 1) / epochs)
-        let lrSlope = (lrStart - lrEnd) / Float(count)
         let margin = config.margin, l2 = config.l2, maxSampled = config.maxSampled
         let excludePositives = config.negatives == .unseen
         let cosine = config.similarity == .cosine
@@ -349,12 +358,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                     train.withUnsafeHandle { csr in
                         withNegativeSampler { popular in weights.withUnsafeBufferPointer { weight in
                             let shard = allPairs.baseAddress! + lo
-                            var k = count - 1
-                            while k > 0 {
-                                let j = rng.next(below: k + 1)
-                                let t = shard[k]; shard[k] = shard[j]; shard[j] = t
-                                k -= 1
-                            }
+                            HogwildTrainer.shuffle(shard, count: count, &rng)
                             let stride = users.stride
                             @inline(__always) func score(_ u: UnsafeMutablePointer<Float>, _ i: UnsafeMutablePointer<Float>) -> Float {
                                 cosine ? Vector.cosine(u, i, count: stride) : Vector.dot(u, i, count: stride)
