@@ -37,8 +37,10 @@ let package = Package(
             ],
             swiftSettings: cpuFlags
         ),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: cpuFlags),
-        .testTarget(name: "HogwildTests", dependencies: ["Hogwild"], swiftSettings: cpuFlags),
+        // Shared by the test targets: deterministic test data independent of the engine.
+        .target(name: "HogwildTestSupport", path: "Tests/HogwildTestSupport"),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "HogwildTestSupport"], swiftSettings: cpuFlags),
+        .testTarget(name: "HogwildTests", dependencies: ["Hogwild", "HogwildTestSupport"], swiftSettings: cpuFlags),
         // Runs the built `hogwild` as a subprocess; no link dependency, so the test process never
         // loads jemalloc (which would fight ThreadSanitizer's allocator).
         .testTarget(name: "TrainerTests", swiftSettings: cpuFlags),

@@ -1,3 +1,4 @@
+import HogwildTestSupport
 import Foundation
 import Hogwild
 import Testing

@@ -1,21 +1,7 @@
+import HogwildTestSupport
 import Foundation
 import Hogwild
 import Testing
-
-/// A deterministic test generator (SplitMix64), independent of the engine's.
-struct TestRandom {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
-}
 
 /// A fresh temporary folder, removed by `cleanup()`.
 struct TemporaryFolder {

@@ -44,22 +44,6 @@ enum Reference {
     }
 }
 
-/// A deterministic source of test vectors (SplitMix64), independent of the engine's generator.
-struct TestRandom {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func symmetric() -> Float { Float(Double(next() >> 11) * 0x1p-52 - 1) }
-    mutating func vector(_ count: Int, scale: Float = 1) -> [Float] { (0..<count).map { _ in symmetric() * scale } }
-}
-
 /// Runs `body` with a copy of `values` placed at float offset `offset` of a fresh allocation,
 /// so the kernels see misaligned rows too. Returns the values after `body`.
 func withRow<R>(_ values: [Float], offset: Int = 0, _ body: (UnsafeMutablePointer<Float>) -> R) -> (R, [Float]) {

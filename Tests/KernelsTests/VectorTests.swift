@@ -1,3 +1,4 @@
+import HogwildTestSupport
 import Kernels
 import Testing
 
