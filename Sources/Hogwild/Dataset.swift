@@ -175,6 +175,27 @@ public struct Dataset: Sendable {
         return Dataset(source: source, users: users, items: items, train: train, test: test, split: split)
     }
 
+    /// Splits `train` per user into (fit, validation): of each user's positives, ⌊fraction · n⌋
+    /// chosen by `seed` go to validation, at least one positive always staying in fit. Used for
+    /// early stopping and tuning without touching the test set.
+    ///
+    /// - Complexity: O(pairs).
+    public func validationSplit(fraction: Double, seed: UInt64) -> (fit: InteractionMatrix, validation: InteractionMatrix) {
+        var rng = RandomSource(seed: seed ^ 0x7661_6C69_6461_7465)  // "validate"
+        var fu: [Int32] = [], fi: [Int32] = [], vu: [Int32] = [], vi: [Int32] = []
+        for u in 0..<users.count {
+            var row = train.items(of: u)
+            let held = min(Int(fraction * Double(row.count)), max(row.count - 1, 0))
+            for j in 0..<held {
+                row.swapAt(j, j + rng.next(below: row.count - j))
+                vu.append(Int32(u)); vi.append(row[j])
+            }
+            for j in held..<row.count { fu.append(Int32(u)); fi.append(row[j]) }
+        }
+        return (InteractionMatrix(userCount: users.count, itemCount: items.count, users: fu, items: fi),
+                InteractionMatrix(userCount: users.count, itemCount: items.count, users: vu, items: vi))
+    }
+
     /// The number of users with at least one test positive.
     public var usersWithTestPositives: Int {
         test.withUnsafeHandle { csr in (0..<users.count).reduce(0) { $0 + (csr.row($1).isEmpty ? 0 : 1) } }

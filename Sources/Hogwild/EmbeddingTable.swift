@@ -50,6 +50,18 @@ public final class EmbeddingTable: @unchecked Sendable {
         }
     }
 
+    /// Overwrites every row with `other`'s (same shape): snapshots for early stopping.
+    ///
+    /// - Complexity: O(rows · stride), one memory copy.
+    public func copyContents(from other: EmbeddingTable) {
+        precondition(other.rowCount == rowCount && other.stride == stride)
+        storage.withUnsafeMutableBufferPointer { destination in
+            other.storage.withUnsafeBufferPointer { source in
+                _ = destination.update(fromContentsOf: source)
+            }
+        }
+    }
+
     /// A copy of row `index`'s `dimension` values.
     public func row(_ index: Int) -> [Float] {
         precondition(index >= 0 && index < rowCount, "row \(index) out of range 0..<\(rowCount)")

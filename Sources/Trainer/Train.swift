@@ -48,6 +48,12 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Continue training a model saved by --save or a checkpoint.", valueName: "file"))
     var resume: String?
 
+    @Option(help: "Hold out this share of each user's training positives as a validation set; the epoch with the best validation AUC is kept (0: off).")
+    var validationFraction = 0.0
+
+    @Option(help: "With --validation-fraction: stop after this many epochs without a better validation AUC (0: run all epochs).")
+    var patience = 0
+
     @Flag(help: "Print only the results, no progress.")
     var quiet = false
 
@@ -59,6 +65,11 @@ struct Train: ParsableCommand {
         guard evalEvery >= 0 else { throw HogwildError("--eval-every must be 0 or more (got \(evalEvery))") }
         guard checkpointEvery >= 0 else { throw HogwildError("--checkpoint-every must be 0 or more (got \(checkpointEvery))") }
         if checkpointEvery > 0 && save == nil { throw HogwildError("--checkpoint-every needs --save FILE to write to") }
+        guard validationFraction.isFinite && validationFraction >= 0 && validationFraction <= 0.5 else {
+            throw HogwildError("--validation-fraction must be between 0 and 0.5 (got \(validationFraction))")
+        }
+        guard patience >= 0 else { throw HogwildError("--patience must be 0 or more (got \(patience))") }
+        if patience > 0 && validationFraction == 0 { throw HogwildError("--patience needs --validation-fraction") }
     }
 
     /// A fresh model, or the one `--resume` names with its planned epochs and this run's threads.
@@ -101,7 +112,15 @@ struct Train: ParsableCommand {
         }
         chat("model    \(config.summary)")
         if let resume { chat("resume   \(resume): \(model.epochsTrained) of \(epochs) epochs done") }
-        let trainer = try HogwildTrainer(model: model, train: dataset.train)
+        // Early stopping trains on `fit` and keeps the tables of the best validation epoch.
+        let (fit, validation) = validationFraction > 0
+            ? dataset.validationSplit(fraction: validationFraction, seed: config.seed)
+            : (dataset.train, InteractionMatrix(userCount: 0, itemCount: 0, users: [], items: []))
+        if validationFraction > 0 {
+            chat("validate \(validation.nonZeroCount) of \(dataset.train.nonZeroCount) training positives held out (fraction \(validationFraction)); best epoch kept")
+        }
+        var best: (epoch: Int, auc: Double, users: EmbeddingTable, items: EmbeddingTable)? = nil
+        let trainer = try HogwildTrainer(model: model, train: fit)
         let hasTest = dataset.test.nonZeroCount > 0
         let redraw = Console.isTerminal && !logJson && !quiet
         var history: [EpochReport] = []
@@ -118,6 +137,23 @@ struct Train: ParsableCommand {
                                               sampleUsers: evaluation.evalUsers, seed: config.seed)
                 evaluated = "  AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))"
                 entry.auc = m.auc
+            }
+            var stop = false
+            if validationFraction > 0 {
+                let v = AUCEvaluator.evaluate(model: model, train: fit, test: validation, k: k, threads: config.threads,
+                                              sampleUsers: evaluation.evalUsers, seed: config.seed)
+                entry.validationAUC = v.auc
+                evaluated += "  val AUC \(fixed(v.auc, 4))"
+                if v.auc > (best?.auc ?? -1) {
+                    let snapshot = best ?? (e, v.auc, EmbeddingTable(rowCount: model.users.count, dimension: config.dimension),
+                                            EmbeddingTable(rowCount: model.items.count, dimension: config.dimension))
+                    snapshot.users.copyContents(from: model.userTable)
+                    snapshot.items.copyContents(from: model.itemTable)
+                    best = (e, v.auc, snapshot.users, snapshot.items)
+                } else if patience > 0, let best, e - best.epoch >= patience {
+                    stop = true
+                    evaluated += "  (no better for \(patience) epochs: stopping)"
+                }
             }
             history.append(entry)
             if checkpointEvery > 0 && e % checkpointEvery == 0 && e < epochs, let save {
@@ -137,6 +173,15 @@ struct Train: ParsableCommand {
             } else {
                 chat("epoch \(String(format: "%3d", e))/\(epochs)  loss \(fixed(stats.meanLoss, 4))  violations \(fixed(100 * stats.violationRate, 1))%  \(millions(stats.tripletsPerSecond)) triplets/s" + evaluated)
             }
+            if stop {
+                if redraw { Console.write("\n", error: false) }
+                break
+            }
+        }
+        if let best {
+            model.userTable.copyContents(from: best.users)
+            model.itemTable.copyContents(from: best.items)
+            chat("best     epoch \(best.epoch): validation AUC \(fixed(best.auc, 4)); its tables are the model's")
         }
         var final: Evaluation? = nil, baselines: [String: Evaluation] = [:]
         if hasTest {
@@ -208,9 +253,11 @@ struct EpochReport: Codable {
     var seconds: Double
     var tripletsPerSecond: Double
     var auc: Double?
+    var validationAUC: Double?
 
     enum CodingKeys: String, CodingKey {
         case epoch, loss, seconds, auc
+        case validationAUC = "validation_auc"
         case violationRate = "violation_rate"
         case tripletsPerSecond = "triplets_per_second"
     }

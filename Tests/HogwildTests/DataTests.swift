@@ -142,3 +142,21 @@ struct DataTests {
         #expect(d.usersWithTestPositives == 934)
     }
 }
+
+@Suite("Validation split")
+struct ValidationSplitTests {
+    @Test func splitIsDisjointCompleteAndSeeded() throws {
+        let root = try dataRoot()
+        let d = try Dataset.load(DataCatalog.resolve("ml-100k", test: nil, environment: ["HOGWILD_DATA": root]),
+                                 minRating: 4, holdout: 10, seed: 1)
+        let (fit, validation) = d.validationSplit(fraction: 0.1, seed: 3)
+        let again = d.validationSplit(fraction: 0.1, seed: 3).validation
+        #expect(fit.nonZeroCount + validation.nonZeroCount == d.train.nonZeroCount)
+        for u in 0..<d.users.count {
+            let all = d.train.items(of: u), v = validation.items(of: u), f = fit.items(of: u)
+            #expect(Set(v).isDisjoint(with: f) && Set(v).union(f) == Set(all))
+            #expect(v.count == min(Int(0.1 * Double(all.count)), max(all.count - 1, 0)))
+            #expect(v == again.items(of: u))
+        }
+    }
+}
