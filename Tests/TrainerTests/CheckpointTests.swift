@@ -6,13 +6,7 @@ import Testing
 private func runAndKill(_ arguments: [String], in directory: URL, after delay: Double, once file: URL) throws {
     func stamp() -> Date? { try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date }
     let before = stamp()
-    let process = Process()
-    process.executableURL = try hogwildExecutable()
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    var environment = ProcessInfo.processInfo.environment
-    if let root = dataRoot { environment["HOGWILD_DATA"] = root }
-    process.environment = environment
+    let process = try hogwildProcess(arguments, in: directory)
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()

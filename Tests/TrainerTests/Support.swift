@@ -98,9 +98,9 @@ func requireMovieLens(sourceLocation: SourceLocation = #_sourceLocation) throws 
     return root
 }
 
-/// Runs `hogwild arguments` in `directory` with this process's environment (HOGWILD_DATA made
-/// absolute), and returns its exit and output. A run longer than `timeout` seconds is killed.
-func runHogwild(_ arguments: [String], in directory: URL, timeout: Double = 120) throws -> RunResult {
+/// A not-yet-started `hogwild arguments` process in `directory`, with this process's environment
+/// (HOGWILD_DATA made absolute).
+func hogwildProcess(_ arguments: [String], in directory: URL) throws -> Process {
     let process = Process()
     process.executableURL = try hogwildExecutable()
     process.arguments = arguments
@@ -108,6 +108,13 @@ func runHogwild(_ arguments: [String], in directory: URL, timeout: Double = 120)
     var environment = ProcessInfo.processInfo.environment
     if let root = dataRoot { environment["HOGWILD_DATA"] = root }
     process.environment = environment
+    return process
+}
+
+/// Runs `hogwild arguments` in `directory` with this process's environment (HOGWILD_DATA made
+/// absolute), and returns its exit and output. A run longer than `timeout` seconds is killed.
+func runHogwild(_ arguments: [String], in directory: URL, timeout: Double = 120) throws -> RunResult {
+    let process = try hogwildProcess(arguments, in: directory)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
