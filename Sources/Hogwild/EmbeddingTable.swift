@@ -26,9 +26,15 @@ public final class EmbeddingTable: @unchecked Sendable {
         precondition(rowCount >= 0 && dimension >= 1)
         self.rowCount = rowCount
         self.dimension = dimension
-        let lane = KernelLane.scalarCount  // rows in whole lanes: no scalar tail in any kernel call
-        stride = (dimension + lane - 1) / lane * lane
+        stride = EmbeddingTable.stride(forDimension: dimension)
         storage = AlignedBuffer(count: rowCount * stride)
+    }
+
+    /// The row stride for `dimension`: rounded up to whole lanes, so no kernel call on a row takes
+    /// a scalar tail.
+    public static func stride(forDimension dimension: Int) -> Int {
+        let lane = KernelLane.scalarCount
+        return (dimension + lane - 1) / lane * lane
     }
 
     /// Fills every row with independent `N(0, standardDeviation²)` values from `seed`.

@@ -101,7 +101,7 @@ struct Bench: ParsableCommand {
             }
         }
         let medians = rates.map(median)
-        let modelBytes = (dataset.users.count + dataset.items.count) * ((base.dimension + 15) / 16 * 16) * 4
+        let modelBytes = (dataset.users.count + dataset.items.count) * EmbeddingTable.stride(forDimension: base.dimension) * 4
         let interactionBytes = InteractionMemory.bytes(dataset)
         let reference = medians[0] / Double(counts[0])
         say("")
