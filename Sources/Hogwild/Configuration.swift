@@ -9,6 +9,10 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
     /// log⌊(items − 1)/draws⌋, an estimate of how highly the negative outranks the positive, so
     /// the top of each user's ranking gets the most attention.
     case warp
+    /// Sampled softmax (InfoNCE) over the positive and `negativeCandidates` random negatives, on
+    /// similarities divided by `temperature`: every negative is pushed down in proportion to its
+    /// softmax weight, so hard negatives get most of the update and easy ones still some.
+    case softmax
 }
 
 /// How a user row scores an item row.
@@ -26,6 +30,15 @@ public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
     /// satisfied triplet writes nothing either way — so the costly CSR search is done for the
     /// violating share alone, and the result is the same as checking every draw.
     case unseen
+}
+
+/// How a step turns a gradient into an update.
+public enum Optimizer: String, Codable, Sendable, CaseIterable {
+    /// Plain SGD with the scheduled learning rate.
+    case sgd
+    /// Per-row Adagrad on top of the schedule: each row's rate is divided by the root of its
+    /// accumulated mean squared gradient, so rarely updated rows keep larger steps.
+    case adagrad
 }
 
 /// Every hyper-parameter of a training run.
@@ -53,6 +66,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Negatives are drawn ∝ (training positives of the item)^exponent; 0 is uniform, 1 is
     /// popularity-weighted as LightFM's and implicit's samplers draw from the interaction log.
     public var negativeExponent = 0.0
+    /// Negatives drawn per training pair. Margin and BPR: all are scored and the triplet is formed
+    /// with the highest-scoring one — hard-negative mining (1: a plain random negative). Softmax:
+    /// all enter the denominator. Not used by WARP.
+    public var negativeCandidates = 1
+    public var optimizer = Optimizer.sgd
+    /// Softmax loss: the temperature dividing the similarities (smaller: sharper focus on the
+    /// hardest negatives).
+    public var temperature: Float = 0.1
 
     public init() {}
 
@@ -72,6 +93,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(initScale.isFinite && initScale > 0, "--init-scale must be a positive finite number (got \(initScale))")
         try check(!(loss == .bpr && similarity == .cosine), "--loss bpr needs --similarity dot")
         try check(maxSampled >= 1, "--max-sampled must be at least 1 (got \(maxSampled))")
+        try check(negativeCandidates >= 1 && negativeCandidates <= 4_096,
+                  "--candidates must be between 1 and 4096 (got \(negativeCandidates))")
+        try check(negativeCandidates == 1 || loss != .warp, "--candidates does not combine with --loss warp (WARP draws until a violation, see --max-sampled)")
+        try check(temperature.isFinite && temperature > 0, "--temperature must be a positive finite number (got \(temperature))")
         try check(negativeExponent.isFinite && negativeExponent >= 0 && negativeExponent <= 4,
                   "--neg-exponent must be between 0 and 4 (got \(negativeExponent))")
     }
@@ -80,7 +105,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 extension TrainingConfiguration {
     enum CodingKeys: String, CodingKey {
         case dimension, loss, similarity, margin, learningRate, finalLearningRateFraction, l2, epochs
-        case threads, seed, negatives, initScale, maxSampled, negativeExponent
+        case threads, seed, negatives, initScale, maxSampled, negativeExponent, negativeCandidates, optimizer, temperature
     }
 
     /// Decodes a configuration; keys added after a model file was written take their defaults.
@@ -101,5 +126,8 @@ extension TrainingConfiguration {
         initScale = try c.decodeIfPresent(Float.self, forKey: .initScale) ?? d.initScale
         maxSampled = try c.decodeIfPresent(Int.self, forKey: .maxSampled) ?? d.maxSampled
         negativeExponent = try c.decodeIfPresent(Double.self, forKey: .negativeExponent) ?? d.negativeExponent
+        negativeCandidates = try c.decodeIfPresent(Int.self, forKey: .negativeCandidates) ?? d.negativeCandidates
+        optimizer = try c.decodeIfPresent(Optimizer.self, forKey: .optimizer) ?? d.optimizer
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? d.temperature
     }
 }

@@ -44,13 +44,35 @@ struct WorkerTally {
     private var padding: (Int, Int, Int, Int) = (0, 0, 0, 0)
 }
 
+/// The per-row Adagrad accumulators of users and items, or none (SGD); valid only inside
+/// `HogwildTrainer.withAdagrad`.
+struct AdagradAccumulators {
+    let users: UnsafeMutablePointer<Float>?
+    let items: UnsafeMutablePointer<Float>?
+
+    /// The slots of one triplet, or `nil` under SGD.
+    @inline(__always)
+    func triplet(_ user: Int, _ positive: Int, _ negative: Int) -> AdagradSlots? {
+        guard let users, let items else { return nil }
+        return AdagradSlots(user: users + user, positive: items + positive, negative: items + negative)
+    }
+
+    /// The slot of one user row, or `nil` under SGD.
+    @inline(__always)
+    func user(_ index: Int) -> UnsafeMutablePointer<Float>? { users.map { $0 + index } }
+
+    /// The slot of one item row, or `nil` under SGD.
+    @inline(__always)
+    func item(_ index: Int) -> UnsafeMutablePointer<Float>? { items.map { $0 + index } }
+}
+
 /// One triplet objective, resolved at compile time so the inner loop is specialised per loss.
 protocol TripletObjective {
     /// Losses above this count as violations.
     static var violationThreshold: Float { get }
     static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
                      _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float,
-                     admit: () -> Bool) -> Float?
+                     adagrad: AdagradSlots?, admit: () -> Bool) -> Float?
 }
 
 enum CosineMarginObjective: TripletObjective {
@@ -58,8 +80,8 @@ enum CosineMarginObjective: TripletObjective {
     @inline(__always)
     static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
                      _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float,
-                     admit: () -> Bool) -> Float? {
-        TripletStep.cosineMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2, admit: admit)
+                     adagrad: AdagradSlots?, admit: () -> Bool) -> Float? {
+        TripletStep.cosineMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2, adagrad: adagrad, admit: admit)
     }
 }
 
@@ -68,8 +90,8 @@ enum DotMarginObjective: TripletObjective {
     @inline(__always)
     static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
                      _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float,
-                     admit: () -> Bool) -> Float? {
-        TripletStep.dotMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2, admit: admit)
+                     adagrad: AdagradSlots?, admit: () -> Bool) -> Float? {
+        TripletStep.dotMargin(user: u, positive: p, negative: n, count: count, margin: margin, learningRate: lr, l2: l2, adagrad: adagrad, admit: admit)
     }
 }
 
@@ -78,8 +100,8 @@ enum DotBPRObjective: TripletObjective {
     @inline(__always)
     static func step(_ u: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>,
                      _ n: UnsafeMutablePointer<Float>, count: Int, margin: Float, lr: Float, l2: Float,
-                     admit: () -> Bool) -> Float? {
-        TripletStep.dotBPR(user: u, positive: p, negative: n, count: count, learningRate: lr, l2: l2, admit: admit)
+                     adagrad: AdagradSlots?, admit: () -> Bool) -> Float? {
+        TripletStep.dotBPR(user: u, positive: p, negative: n, count: count, learningRate: lr, l2: l2, adagrad: adagrad, admit: admit)
     }
 }
 
@@ -109,6 +131,8 @@ public final class HogwildTrainer: @unchecked Sendable {
     let tallies: AlignedBuffer<WorkerTally>
     /// Popularity-weighted negatives (`negativeExponent > 0`); `nil` for uniform draws.
     let negativeTable: AliasTable?
+    /// Per-row Adagrad accumulators (users, then items), all 1 at the start; `nil` for SGD.
+    let adagradAccumulators: AlignedBuffer<Float>?
 
     /// The distance between prefetch pipeline stages, in triplets (a power of two).
     static let prefetchDistance = 8
@@ -151,6 +175,23 @@ public final class HogwildTrainer: @unchecked Sendable {
         } else {
             negativeTable = nil
         }
+        if config.optimizer == .adagrad {
+            let accumulators = AlignedBuffer<Float>(count: train.userCount + train.itemCount)
+            accumulators.withUnsafeMutableBufferPointer { $0.initialize(repeating: 1) }
+            adagradAccumulators = accumulators
+        } else {
+            adagradAccumulators = nil
+        }
+    }
+
+    /// Calls `body` with the Adagrad accumulators (inactive under SGD). Do not escape the value:
+    /// it holds pointers into the accumulators.
+    private func withAdagrad<R>(_ body: (AdagradAccumulators) -> R) -> R {
+        guard let adagradAccumulators else { return body(AdagradAccumulators(users: nil, items: nil)) }
+        let userCount = train.userCount
+        return adagradAccumulators.withUnsafeMutableBufferPointer { buffer in
+            body(AdagradAccumulators(users: buffer.baseAddress!, items: buffer.baseAddress! + userCount))
+        }
     }
 
     /// The number of training pairs (triplets per epoch, before skips).
@@ -168,11 +209,18 @@ public final class HogwildTrainer: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: config.threads) { worker in
             let tally: WorkerTally
             switch (config.loss, config.similarity) {
+            case (.margin, .cosine) where config.negativeCandidates > 1:
+                tally = runHardNegativeShard(CosineMarginObjective.self, worker: worker, epoch: epoch)
+            case (.margin, .dot) where config.negativeCandidates > 1:
+                tally = runHardNegativeShard(DotMarginObjective.self, worker: worker, epoch: epoch)
+            case (.bpr, _) where config.negativeCandidates > 1:
+                tally = runHardNegativeShard(DotBPRObjective.self, worker: worker, epoch: epoch)
             case (.margin, .cosine): tally = runShard(CosineMarginObjective.self, worker: worker, epoch: epoch)
             case (.margin, .dot): tally = runShard(DotMarginObjective.self, worker: worker, epoch: epoch)
             case (.bpr, _): tally = runShard(DotBPRObjective.self, worker: worker, epoch: epoch)
             case (.warp, .cosine): tally = runWARPShard(CosineMarginObjective.self, worker: worker, epoch: epoch)
             case (.warp, .dot): tally = runWARPShard(DotMarginObjective.self, worker: worker, epoch: epoch)
+            case (.softmax, _): tally = runSoftmaxShard(worker: worker, epoch: epoch)
             }
             tallies.withUnsafeMutableBufferPointer { $0[worker] = tally }
         }
@@ -228,107 +276,208 @@ public final class HogwildTrainer: @unchecked Sendable {
         return config.learningRate * Float(1 - (1 - Double(config.finalLearningRateFraction)) * p)
     }
 
-    /// One worker's epoch over its shard.
-    private func runShard<Objective: TripletObjective>(_: Objective.Type, worker: Int, epoch: Int) -> WorkerTally {
-        let config = model.configuration
+    /// Runs `body` on one worker's shuffled shard of the epoch with raw views of everything a
+    /// shard loop needs. The view is valid only inside `body`: do not escape it.
+    private func withShard(worker: Int, epoch: Int, _ body: (ShardView, inout RandomSource) -> WorkerTally) -> WorkerTally {
         let plan = shardPlan(worker: worker, epoch: epoch)
-        let lo = plan.start, count = plan.count, lrStart = plan.lrStart, lrSlope = plan.lrSlope
-        guard count > 0 else { return WorkerTally() }
-        var rng = RandomSource.stream(seed: config.seed, epoch: epoch, worker: worker)
-        let margin = config.margin, l2 = config.l2
-        let excludePositives = config.negatives == .unseen
-        let distance = HogwildTrainer.prefetchDistance, mask = distance - 1
-
+        guard plan.count > 0 else { return WorkerTally() }
+        var rng = RandomSource.stream(seed: model.configuration.seed, epoch: epoch, worker: worker)
         return pairs.withUnsafeMutableBufferPointer { allPairs in
             model.userTable.withUnsafeHandle { users in
                 model.itemTable.withUnsafeHandle { items in
                     train.withUnsafeHandle { csr in
-                        withNegativeSampler { popular in withUnsafeTemporaryAllocation(of: Int.self, capacity: distance) { ring in
-                            let shard = allPairs.baseAddress! + lo
-                            HogwildTrainer.shuffle(shard, count: count, &rng)
-                            let itemCount = items.rowCount, stride = users.stride
-                            let linesPerRow = stride / 16
-
-                            // Draws a negative for pair `index`: any item but the positive, uniformly or
-                            // by popularity. (Whether it is another positive is settled lazily, in
-                            // `admit` below.)
-                            @inline(__always) func drawNegative(_ index: Int) -> Int {
-                                let positive = Int(shard[index].item)
-                                var negative = popular?.sample(&rng) ?? rng.next(below: itemCount)
-                                while negative == positive { negative = popular?.sample(&rng) ?? rng.next(below: itemCount) }
-                                return negative
+                        withNegativeSampler { popular in
+                            withAdagrad { adagrad in
+                                let shard = allPairs.baseAddress! + plan.start
+                                HogwildTrainer.shuffle(shard, count: plan.count, &rng)
+                                let view = ShardView(pairs: shard, count: plan.count, lrStart: plan.lrStart, lrSlope: plan.lrSlope,
+                                                     users: users, items: items, csr: csr, popular: popular, adagrad: adagrad,
+                                                     excludePositives: model.configuration.negatives == .unseen)
+                                return body(view, &rng)
                             }
-                            @inline(__always) func prefetch(_ row: UnsafeMutablePointer<Float>) {
-                                var line = 0
-                                while line < linesPerRow {
-                                    hogwild_prefetch_write(row + line &* 16)
-                                    line &+= 1
-                                }
-                            }
-                            // A three-stage software pipeline hides DRAM latency when the tables and
-                            // the CSR arrays exceed the caches: 3q ahead, the user and positive rows
-                            // and the user's CSR offsets; 2q ahead, the user's CSR row (for the
-                            // "is it a positive?" search); q ahead, the negative draw and its row.
-                            @inline(__always) func stageRows(_ index: Int) {
-                                let pair = shard[index]
-                                prefetch(users.row(Int(pair.user)))
-                                prefetch(items.row(Int(pair.item)))
-                                if excludePositives { hogwild_prefetch_read(csr.offsets + Int(pair.user)) }
-                            }
-                            @inline(__always) func stagePositives(_ index: Int) {
-                                let row = csr.row(Int(shard[index].user))
-                                var offset = 0
-                                while offset < min(row.count, 64) {  // up to 4 lines; longer rows stay hot anyway
-                                    hogwild_prefetch_read(row.baseAddress! + offset)
-                                    offset &+= 16
-                                }
-                            }
-                            @inline(__always) func stageNegative(_ index: Int) {
-                                let negative = drawNegative(index)
-                                ring[index & mask] = negative
-                                prefetch(items.row(negative))
-                            }
-
-                            var i = 0
-                            while i < min(3 * distance, count) { stageRows(i); i &+= 1 }
-                            if excludePositives {
-                                i = 0
-                                while i < min(2 * distance, count) { stagePositives(i); i &+= 1 }
-                            }
-                            i = 0
-                            while i < min(distance, count) { stageNegative(i); i &+= 1 }
-                            var lossSum = 0.0, violations = 0, skipped = 0
-                            let threshold = Objective.violationThreshold
-                            i = 0
-                            while i < count {
-                                let negative = ring[i & mask]
-                                let pair = shard[i]
-                                if i &+ 3 &* distance < count { stageRows(i &+ 3 &* distance) }
-                                if excludePositives && i &+ 2 &* distance < count { stagePositives(i &+ 2 &* distance) }
-                                if i &+ distance < count { stageNegative(i &+ distance) }
-                                let lr = lrStart - lrSlope * Float(i)
-                                let user = Int(pair.user)
-                                let loss = Objective.step(users.row(user), items.row(Int(pair.item)),
-                                                          items.row(negative), count: stride,
-                                                          margin: margin, lr: lr, l2: l2) {
-                                    !excludePositives || !csr.contains(user: user, item: Int32(truncatingIfNeeded: negative))
-                                }
-                                if let loss {
-                                    lossSum += Double(loss)
-                                    violations &+= loss > threshold ? 1 : 0
-                                } else {
-                                    skipped &+= 1
-                                }
-                                i &+= 1
-                            }
-                            var tally = WorkerTally()
-                            tally.loss = lossSum
-                            tally.violations = violations
-                            tally.triplets = count - skipped
-                            tally.skipped = skipped
-                            return tally
-                        } }
+                        }
                     }
+                }
+            }
+        }
+    }
+
+    /// One worker's epoch over its shard: one random negative per pair.
+    private func runShard<Objective: TripletObjective>(_: Objective.Type, worker: Int, epoch: Int) -> WorkerTally {
+        let config = model.configuration
+        let margin = config.margin, l2 = config.l2
+        let distance = HogwildTrainer.prefetchDistance, mask = distance - 1
+        return withShard(worker: worker, epoch: epoch) { view, rng in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: distance) { ring in
+                let shard = view.pairs, count = view.count, users = view.users, items = view.items, csr = view.csr
+                let excludePositives = view.excludePositives
+                let stride = users.stride, linesPerRow = stride / 16
+
+                @inline(__always) func prefetch(_ row: UnsafeMutablePointer<Float>) {
+                    var line = 0
+                    while line < linesPerRow {
+                        hogwild_prefetch_write(row + line &* 16)
+                        line &+= 1
+                    }
+                }
+                // A three-stage software pipeline hides DRAM latency when the tables and the CSR
+                // arrays exceed the caches: 3q ahead, the user and positive rows and the user's CSR
+                // offsets; 2q ahead, the user's CSR row (for the "is it a positive?" search); q
+                // ahead, the negative draw and its row.
+                @inline(__always) func stageRows(_ index: Int) {
+                    let pair = shard[index]
+                    prefetch(users.row(Int(pair.user)))
+                    prefetch(items.row(Int(pair.item)))
+                    if excludePositives { hogwild_prefetch_read(csr.offsets + Int(pair.user)) }
+                }
+                @inline(__always) func stagePositives(_ index: Int) {
+                    let row = csr.row(Int(shard[index].user))
+                    var offset = 0
+                    while offset < min(row.count, 64) {  // up to 4 lines; longer rows stay hot anyway
+                        hogwild_prefetch_read(row.baseAddress! + offset)
+                        offset &+= 16
+                    }
+                }
+                // Any item but the positive; whether it is another positive is settled lazily,
+                // in `admit` below.
+                @inline(__always) func stageNegative(_ index: Int) {
+                    let positive = Int(shard[index].item)
+                    var negative = view.drawItem(&rng)
+                    while negative == positive { negative = view.drawItem(&rng) }
+                    ring[index & mask] = negative
+                    prefetch(items.row(negative))
+                }
+
+                var i = 0
+                while i < min(3 * distance, count) { stageRows(i); i &+= 1 }
+                if excludePositives {
+                    i = 0
+                    while i < min(2 * distance, count) { stagePositives(i); i &+= 1 }
+                }
+                i = 0
+                while i < min(distance, count) { stageNegative(i); i &+= 1 }
+                var tally = WorkerTally()
+                let threshold = Objective.violationThreshold
+                i = 0
+                while i < count {
+                    let negative = ring[i & mask]
+                    let pair = shard[i]
+                    if i &+ 3 &* distance < count { stageRows(i &+ 3 &* distance) }
+                    if excludePositives && i &+ 2 &* distance < count { stagePositives(i &+ 2 &* distance) }
+                    if i &+ distance < count { stageNegative(i &+ distance) }
+                    let user = Int(pair.user)
+                    let loss = Objective.step(users.row(user), items.row(Int(pair.item)), items.row(negative), count: stride,
+                                              margin: margin, lr: view.learningRate(at: i), l2: l2,
+                                              adagrad: view.adagrad.triplet(user, Int(pair.item), negative)) {
+                        !view.isPositive(user: user, item: negative)
+                    }
+                    tally.record(loss, threshold: threshold)
+                    i &+= 1
+                }
+                return tally
+            }
+        }
+    }
+
+    /// One worker's epoch with hard-negative mining: per pair, `negativeCandidates` random items
+    /// (not the positive) are scored against the user, and the triplet is formed with the
+    /// highest-scoring one that is not among the user's training positives (`unseen`) — the
+    /// negative the current model gets most wrong. The CSR search runs only for a candidate that
+    /// would become the best so far.
+    private func runHardNegativeShard<Objective: TripletObjective>(_: Objective.Type, worker: Int, epoch: Int) -> WorkerTally {
+        let config = model.configuration
+        let margin = config.margin, l2 = config.l2, candidates = config.negativeCandidates
+        let cosine = config.similarity == .cosine
+        return withShard(worker: worker, epoch: epoch) { view, rng in
+            let shard = view.pairs, users = view.users, items = view.items, stride = users.stride
+            var tally = WorkerTally()
+            let threshold = Objective.violationThreshold
+            var i = 0
+            while i < view.count {
+                view.prefetchRows(of: i &+ HogwildTrainer.prefetchDistance)
+                let pair = shard[i]
+                let user = Int(pair.user), positive = Int(pair.item)
+                let u = users.row(user)
+                var best = -1, bestScore = -Float.infinity
+                var c = 0
+                while c < candidates {
+                    c &+= 1
+                    let negative = view.drawItem(&rng)
+                    if negative == positive { continue }
+                    let n = items.row(negative)
+                    // Cosine ranks candidates by u·n/|n|: |u| is common to all of them.
+                    let score: Float
+                    if cosine {
+                        let (un, nn) = Vector.dotAndSquaredNorm(u, n, count: stride)
+                        score = un * Vector.inverseNorm(nn)
+                    } else {
+                        score = Vector.dot(u, n, count: stride)
+                    }
+                    guard score > bestScore, !view.isPositive(user: user, item: negative) else { continue }
+                    best = negative
+                    bestScore = score
+                }
+                if best < 0 {
+                    tally.record(nil, threshold: threshold)  // every candidate was a positive
+                } else {
+                    let loss = Objective.step(u, items.row(positive), items.row(best), count: stride,
+                                              margin: margin, lr: view.learningRate(at: i), l2: l2,
+                                              adagrad: view.adagrad.triplet(user, positive, best)) { true }
+                    tally.record(loss ?? 0, threshold: threshold)
+                }
+                i &+= 1
+            }
+            return tally
+        }
+    }
+
+    /// One worker's sampled-softmax epoch: per pair, `negativeCandidates` random negatives are
+    /// drawn (under `unseen`, the user's positives are dropped from them) and
+    /// `TripletStep.sampledSoftmax` moves the user, the positive and every negative.
+    private func runSoftmaxShard(worker: Int, epoch: Int) -> WorkerTally {
+        let config = model.configuration
+        let l2 = config.l2, candidates = config.negativeCandidates, temperature = config.temperature
+        let cosine = config.similarity == .cosine
+        let slots = candidates + 1, stride = model.userTable.stride
+        return withShard(worker: worker, epoch: epoch) { view, rng in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: stride + 3 * slots) { scratch in
+                withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 2 * slots) { pointers in
+                    let shard = view.pairs, users = view.users, items = view.items
+                    // The step's rows, then (Adagrad) their accumulators.
+                    let rows = pointers.baseAddress!, rowSlots = rows + slots
+                    var tally = WorkerTally()
+                    var i = 0
+                    while i < view.count {
+                        view.prefetchRows(of: i &+ HogwildTrainer.prefetchDistance)
+                        let pair = shard[i]
+                        let user = Int(pair.user), positive = Int(pair.item)
+                        rows[0] = items.row(positive)
+                        if let slot = view.adagrad.item(positive) { rowSlots[0] = slot }
+                        var used = 1
+                        var c = 0
+                        while c < candidates {
+                            c &+= 1
+                            let negative = view.drawItem(&rng)
+                            if negative == positive || view.isPositive(user: user, item: negative) { continue }
+                            rows[used] = items.row(negative)
+                            if let slot = view.adagrad.item(negative) { rowSlots[used] = slot }
+                            used &+= 1
+                        }
+                        if used == 1 {
+                            tally.record(nil, threshold: 0)  // every draw was a positive
+                        } else {
+                            let adagrad = view.adagrad.user(user).map { SoftmaxAdagradSlots(user: $0, items: rowSlots) }
+                            let outcome = TripletStep.sampledSoftmax(
+                                user: users.row(user), items: rows, itemCount: used, count: stride, cosine: cosine,
+                                temperature: temperature, learningRate: view.learningRate(at: i), l2: l2,
+                                scratch: scratch.baseAddress!, adagrad: adagrad)
+                            tally.loss += Double(outcome.loss)
+                            tally.violations &+= outcome.violated ? 1 : 0
+                            tally.triplets &+= 1
+                        }
+                        i &+= 1
+                    }
+                    return tally
                 }
             }
         }
@@ -340,68 +489,101 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// are prefetched; the extra negatives of a pair are not (they are drawn one after another).
     private func runWARPShard<Objective: TripletObjective>(_: Objective.Type, worker: Int, epoch: Int) -> WorkerTally {
         let config = model.configuration
-        let plan = shardPlan(worker: worker, epoch: epoch)
-        let lo = plan.start, count = plan.count, lrStart = plan.lrStart, lrSlope = plan.lrSlope
-        guard count > 0 else { return WorkerTally() }
-        var rng = RandomSource.stream(seed: config.seed, epoch: epoch, worker: worker)
         let margin = config.margin, l2 = config.l2, maxSampled = config.maxSampled
-        let excludePositives = config.negatives == .unseen
         let cosine = config.similarity == .cosine
         // log⌊(I − 1)/N⌋ for N = 1…maxSampled, precomputed (LightFM's rank weight).
         let itemCount = model.items.count
         let weights = (0...maxSampled).map { n in n == 0 ? 0 : Float(max(1.0, Double((itemCount - 1) / n)).logarithm) }
-        let distance = HogwildTrainer.prefetchDistance
-
-        return pairs.withUnsafeMutableBufferPointer { allPairs in
-            model.userTable.withUnsafeHandle { users in
-                model.itemTable.withUnsafeHandle { items in
-                    train.withUnsafeHandle { csr in
-                        withNegativeSampler { popular in weights.withUnsafeBufferPointer { weight in
-                            let shard = allPairs.baseAddress! + lo
-                            HogwildTrainer.shuffle(shard, count: count, &rng)
-                            let stride = users.stride
-                            @inline(__always) func score(_ u: UnsafeMutablePointer<Float>, _ i: UnsafeMutablePointer<Float>) -> Float {
-                                cosine ? Vector.cosine(u, i, count: stride) : Vector.dot(u, i, count: stride)
-                            }
-                            var lossSum = 0.0, violations = 0
-                            var i = 0
-                            while i < count {
-                                if i &+ distance < count {
-                                    let ahead = shard[i &+ distance]
-                                    hogwild_prefetch_write(users.row(Int(ahead.user)))
-                                    hogwild_prefetch_write(items.row(Int(ahead.item)))
-                                }
-                                let pair = shard[i]
-                                let user = Int(pair.user), positive = Int(pair.item)
-                                let u = users.row(user), p = items.row(positive)
-                                let threshold = score(u, p) - margin
-                                var draws = 0
-                                while draws < maxSampled {
-                                    draws &+= 1
-                                    let negative = popular?.sample(&rng) ?? rng.next(below: itemCount)
-                                    if negative == positive { continue }
-                                    let n = items.row(negative)
-                                    guard score(u, n) > threshold else { continue }
-                                    // A positive is no negative: draw again (the draw still counts).
-                                    if excludePositives && csr.contains(user: user, item: Int32(truncatingIfNeeded: negative)) { continue }
-                                    let lr = (lrStart - lrSlope * Float(i)) * weight[draws]
-                                    let loss = Objective.step(u, p, n, count: stride, margin: margin, lr: lr, l2: l2) { true } ?? 0
-                                    lossSum += Double(loss * weight[draws])
-                                    violations &+= 1
-                                    break
-                                }
-                                i &+= 1
-                            }
-                            var tally = WorkerTally()
-                            tally.loss = lossSum
-                            tally.violations = violations
-                            tally.triplets = count
-                            return tally
-                        } }
-                    }
+        return withShard(worker: worker, epoch: epoch) { view, rng in
+            weights.withUnsafeBufferPointer { weight in
+                let shard = view.pairs, users = view.users, items = view.items, stride = users.stride
+                @inline(__always) func score(_ u: UnsafeMutablePointer<Float>, _ i: UnsafeMutablePointer<Float>) -> Float {
+                    cosine ? Vector.cosine(u, i, count: stride) : Vector.dot(u, i, count: stride)
                 }
+                var tally = WorkerTally()
+                tally.triplets = view.count
+                var i = 0
+                while i < view.count {
+                    view.prefetchRows(of: i &+ HogwildTrainer.prefetchDistance)
+                    let pair = shard[i]
+                    let user = Int(pair.user), positive = Int(pair.item)
+                    let u = users.row(user), p = items.row(positive)
+                    let threshold = score(u, p) - margin
+                    var draws = 0
+                    while draws < maxSampled {
+                        draws &+= 1
+                        let negative = view.drawItem(&rng)
+                        if negative == positive { continue }
+                        let n = items.row(negative)
+                        guard score(u, n) > threshold else { continue }
+                        // A positive is no negative: draw again (the draw still counts).
+                        if view.isPositive(user: user, item: negative) { continue }
+                        let lr = view.learningRate(at: i) * weight[draws]
+                        let loss = Objective.step(u, p, n, count: stride, margin: margin, lr: lr, l2: l2,
+                                                  adagrad: view.adagrad.triplet(user, positive, negative)) { true } ?? 0
+                        tally.loss += Double(loss * weight[draws])
+                        tally.violations &+= 1
+                        break
+                    }
+                    i &+= 1
+                }
+                return tally
             }
         }
+    }
+}
+
+/// What one worker's epoch works on: its shuffled shard of pairs, its learning-rate schedule,
+/// and raw views of the shared tables, the training matrix, the negative sampler and the
+/// Adagrad accumulators. Valid only inside `HogwildTrainer.withShard`.
+struct ShardView {
+    let pairs: UnsafeMutablePointer<TrainingPair>
+    let count: Int
+    let lrStart: Float
+    let lrSlope: Float
+    let users: EmbeddingTable.UnsafeHandle
+    let items: EmbeddingTable.UnsafeHandle
+    let csr: InteractionMatrix.UnsafeHandle
+    /// Popularity-weighted draws, or `nil` for uniform ones.
+    let popular: AliasTable.UnsafeSampler?
+    let adagrad: AdagradAccumulators
+    /// Whether negatives must not be the user's training positives (`unseen`).
+    let excludePositives: Bool
+
+    /// The learning rate at the shard's `index`-th pair: linear across the epoch.
+    @inline(__always)
+    func learningRate(at index: Int) -> Float { lrStart - lrSlope * Float(index) }
+
+    /// A random item, uniformly or by popularity.
+    @inline(__always)
+    func drawItem(_ rng: inout RandomSource) -> Int { popular?.sample(&rng) ?? rng.next(below: items.rowCount) }
+
+    /// Whether `item` is ruled out as a negative for `user`: one of their training positives,
+    /// under `unseen` sampling (a branch-free CSR search).
+    @inline(__always)
+    func isPositive(user: Int, item: Int) -> Bool {
+        excludePositives && csr.contains(user: user, item: Int32(truncatingIfNeeded: item))
+    }
+
+    /// Prefetches the user and positive rows of pair `index` (if there is one) for writing.
+    @inline(__always)
+    func prefetchRows(of index: Int) {
+        guard index < count else { return }
+        let pair = pairs[index]
+        hogwild_prefetch_write(users.row(Int(pair.user)))
+        hogwild_prefetch_write(items.row(Int(pair.item)))
+    }
+}
+
+extension WorkerTally {
+    /// Counts one triplet: its loss (`nil`: skipped, its negative was a positive), and a
+    /// violation when the loss exceeds `threshold`.
+    @inline(__always)
+    mutating func record(_ loss: Float?, threshold: Float) {
+        guard let loss else { skipped &+= 1; return }
+        self.loss += Double(loss)
+        violations &+= loss > threshold ? 1 : 0
+        triplets &+= 1
     }
 }
 

@@ -56,6 +56,7 @@ public enum TripletStep {
         margin: Float,
         learningRate lr: Float,
         l2: Float,
+        adagrad: AdagradSlots? = nil,
         admit: () -> Bool
     ) -> Float? {
         let width = KernelLane.scalarCount
@@ -85,10 +86,20 @@ public enum TripletStep {
         guard admit() else { return nil }
 
         // new = row·(1 − lr·λ) − lr·∂, written as per-row linear combinations.
-        let decay = 1 - lr * l2
-        let uSelf = decay - lr * (cp - cn) * a * a, uFromP = lr * a * b, uFromN = -lr * a * c
-        let pSelf = decay - lr * cp * b * b, pFromU = lr * a * b
-        let nSelf = decay + lr * cn * c * c, nFromU = -lr * a * c
+        var lu = lr, lp = lr, ln = lr
+        if let adagrad {
+            // |∂u|² = a²(2 − 2·p̂·n̂ − (cp − cn)²), |∂p|² = b²(1 − cp²), |∂n|² = c²(1 − cn²), with
+            // p̂·n̂ = (p·n)·b·c; p·n is the one product the loss did not need.
+            let pn = Vector.dot(p, n, count: count) * b * c
+            let d = cp - cn
+            (lu, lp, ln) = adagrad.rates(lr, count: count,
+                                         user: a * a * max(2 - 2 * pn - d * d, 0),
+                                         positive: b * b * max(1 - cp * cp, 0),
+                                         negative: c * c * max(1 - cn * cn, 0))
+        }
+        let uSelf = 1 - lu * l2 - lu * (cp - cn) * a * a, uFromP = lu * a * b, uFromN = -lu * a * c
+        let pSelf = 1 - lp * l2 - lp * cp * b * b, pFromU = lp * a * b
+        let nSelf = 1 - ln * l2 + ln * cn * c * c, nFromU = -ln * a * c
         combine(u, p, n, count: count,
                 uSelf: uSelf, uFromP: uFromP, uFromN: uFromN,
                 pSelf: pSelf, pFromU: pFromU, nSelf: nSelf, nFromU: nFromU)
@@ -124,16 +135,17 @@ public enum TripletStep {
         margin: Float,
         learningRate lr: Float,
         l2: Float,
+        adagrad: AdagradSlots? = nil,
         admit: () -> Bool
     ) -> Float? {
         let (up, un) = twoDots(u, p, n, count: count)
         let loss = margin - up + un
         if loss <= 0 { return 0 }  // NaN falls through, so divergence shows in the loss sum
         guard admit() else { return nil }
-        let decay = 1 - lr * l2
+        let (lu, lp, ln) = adagrad?.dotRates(lr, u, p, n, count: count, gradientScale: 1) ?? (lr, lr, lr)
         combine(u, p, n, count: count,
-                uSelf: decay, uFromP: lr, uFromN: -lr,
-                pSelf: decay, pFromU: lr, nSelf: decay, nFromU: -lr)
+                uSelf: 1 - lu * l2, uFromP: lu, uFromN: -lu,
+                pSelf: 1 - lp * l2, pFromU: lp, nSelf: 1 - ln * l2, nFromU: -ln)
         return loss
     }
 
@@ -164,6 +176,7 @@ public enum TripletStep {
         count: Int,
         learningRate lr: Float,
         l2: Float,
+        adagrad: AdagradSlots? = nil,
         admit: () -> Bool
     ) -> Float? {
         guard admit() else { return nil }
@@ -175,11 +188,35 @@ public enum TripletStep {
         let softplus = e < 1e-4 ? e * (1 - 0.5 * e) : logf(1 + e)
         let loss = softplus + max(-x, 0)
         let g = x >= 0 ? e / (1 + e) : 1 / (1 + e)
-        let decay = 1 - lr * l2, step = lr * g
+        let (lu, lp, ln) = adagrad?.dotRates(lr, u, p, n, count: count, gradientScale: g) ?? (lr, lr, lr)
         combine(u, p, n, count: count,
-                uSelf: decay, uFromP: step, uFromN: -step,
-                pSelf: decay, pFromU: step, nSelf: decay, nFromU: -step)
+                uSelf: 1 - lu * l2, uFromP: lu * g, uFromN: -lu * g,
+                pSelf: 1 - lp * l2, pFromU: lp * g, nSelf: 1 - ln * l2, nFromU: -ln * g)
         return loss
+    }
+
+    /// `(|u|², |p|², |n|², p·n)` in one pass: what the dot losses' gradient norms need.
+    @inlinable @inline(__always)
+    internal static func gramTerms(
+        _ u: UnsafePointer<Float>, _ p: UnsafePointer<Float>, _ n: UnsafePointer<Float>, count: Int
+    ) -> (uu: Float, pp: Float, nn: Float, pn: Float) {
+        let width = KernelLane.scalarCount
+        var uuV = KernelLane(), ppV = KernelLane(), nnV = KernelLane(), pnV = KernelLane()
+        var i = 0
+        while i + width <= count {
+            let vu = loadLane(u + i), vp = loadLane(p + i), vn = loadLane(n + i)
+            uuV = uuV.addingProduct(vu, vu)
+            ppV = ppV.addingProduct(vp, vp)
+            nnV = nnV.addingProduct(vn, vn)
+            pnV = pnV.addingProduct(vp, vn)
+            i += width
+        }
+        var uu = uuV.sum(), pp = ppV.sum(), nn = nnV.sum(), pn = pnV.sum()
+        while i < count {
+            uu += u[i] * u[i]; pp += p[i] * p[i]; nn += n[i] * n[i]; pn += p[i] * n[i]
+            i += 1
+        }
+        return (uu, pp, nn, pn)
     }
 
     /// `(u·p, u·n)` in one pass.
@@ -234,5 +271,156 @@ public enum TripletStep {
             n[i] = nSelf * sn + nFromU * su
             i += 1
         }
+    }
+}
+
+/// Per-row Adagrad (Duchi, Hazan & Singer, 2011) for one triplet: where the three rows keep their
+/// accumulated mean squared gradient `G` (one `Float` per row, starting at 1).
+///
+/// A step adds `|∂row|²/count` to the row's `G` and moves the row with the rate `lr/√G`: rows
+/// that are updated often (popular items, active users) slow down, rarely seen ones keep a large
+/// step. One scalar per row instead of one per coordinate keeps the state at 1/dim of the table
+/// and the update a single fused pass; the L2 term is not accumulated.
+///
+/// Under Hogwild training the item slots are shared, racy scalars like the item rows themselves.
+public struct AdagradSlots {
+    public var user: UnsafeMutablePointer<Float>
+    public var positive: UnsafeMutablePointer<Float>
+    public var negative: UnsafeMutablePointer<Float>
+
+    @inlinable
+    public init(user: UnsafeMutablePointer<Float>, positive: UnsafeMutablePointer<Float>, negative: UnsafeMutablePointer<Float>) {
+        self.user = user
+        self.positive = positive
+        self.negative = negative
+    }
+
+    /// Accumulates the three squared gradient norms and returns the rows' learning rates.
+    @inlinable @inline(__always)
+    func rates(_ lr: Float, count: Int, user gu: Float, positive gp: Float, negative gn: Float) -> (Float, Float, Float) {
+        let inverseCount = 1 / Float(count)
+        user.pointee += gu * inverseCount
+        positive.pointee += gp * inverseCount
+        negative.pointee += gn * inverseCount
+        return (lr / user.pointee.squareRoot(), lr / positive.pointee.squareRoot(), lr / negative.pointee.squareRoot())
+    }
+
+    /// The rates for a dot-product loss whose gradients are `scale·(n − p)`, `−scale·u`, `scale·u`.
+    @inlinable @inline(__always)
+    func dotRates(_ lr: Float, _ u: UnsafePointer<Float>, _ p: UnsafePointer<Float>, _ n: UnsafePointer<Float>,
+                  count: Int, gradientScale g: Float) -> (Float, Float, Float) {
+        let t = TripletStep.gramTerms(u, p, n, count: count)
+        let g2 = g * g
+        return rates(lr, count: count, user: g2 * max(t.pp + t.nn - 2 * t.pn, 0), positive: g2 * t.uu, negative: g2 * t.uu)
+    }
+}
+
+extension TripletStep {
+    /// Sampled softmax (InfoNCE): one SGD step for a user row against `itemCount` item rows,
+    /// `items[0]` the positive and the rest sampled negatives.
+    ///
+    /// With similarities `sₖ` (cosine, or dot products) and `q = softmax(s/τ)`, the loss is
+    /// `−log q₀` and `∂loss/∂sₖ = (qₖ − [k = 0])/τ`: every negative is pushed down in proportion
+    /// to its share of the softmax, so the hardest get most of the step. For cosine, with
+    /// `a = 1/|u|`, `cₖ = 1/|rₖ|`: `∂sₖ/∂u = a·cₖ·rₖ − sₖ·a²·u`, `∂sₖ/∂rₖ = a·cₖ·u − sₖ·cₖ²·rₖ`.
+    /// L2 `λ/2·|row|²` is applied to every row the step moves. All gradients are taken at the rows'
+    /// values before the step: item rows are written first, from the old user row, whose gradient
+    /// is gathered in `scratch` and applied last.
+    ///
+    /// With `adagrad`, each row's rate is `lr/√G` after adding `|∂row|²/count` to its accumulator
+    /// `G` (see `AdagradSlots`).
+    ///
+    /// Preconditions (not checked): `itemCount ≥ 1`; the rows are `count` floats each, distinct
+    /// and not overlapping; `scratch` holds `count + 3·itemCount` floats.
+    ///
+    /// - Returns: the loss before the step, and whether a negative scored at least as high as the
+    ///   positive.
+    /// - Complexity: O(`itemCount · count`): one fused reduction per row, then one update per row.
+    @inlinable
+    public static func sampledSoftmax(
+        user u: UnsafeMutablePointer<Float>,
+        items: UnsafePointer<UnsafeMutablePointer<Float>>,
+        itemCount k: Int,
+        count: Int,
+        cosine: Bool,
+        temperature: Float,
+        learningRate lr: Float,
+        l2: Float,
+        scratch: UnsafeMutablePointer<Float>,
+        adagrad: SoftmaxAdagradSlots? = nil
+    ) -> (loss: Float, violated: Bool) {
+        let gradient = scratch, sim = scratch + count, inv = sim + k, weight = inv + k
+        let inverseTemperature = 1 / temperature
+        let a: Float = cosine ? Vector.inverseNorm(Vector.squaredNorm(u, count: count)) : 1
+        var maxZ = -Float.infinity
+        for j in 0..<k {
+            if cosine {
+                let (ur, rr) = Vector.dotAndSquaredNorm(u, items[j], count: count)
+                inv[j] = Vector.inverseNorm(rr)
+                sim[j] = ur * a * inv[j]
+            } else {
+                inv[j] = 1
+                sim[j] = Vector.dot(u, items[j], count: count)
+            }
+            maxZ = max(maxZ, sim[j] * inverseTemperature)
+        }
+        var total: Float = 0
+        var violated = false
+        for j in 0..<k {
+            weight[j] = expf(sim[j] * inverseTemperature - maxZ)
+            total += weight[j]
+            if j > 0 && sim[j] >= sim[0] { violated = true }
+        }
+        // −log q₀ = log Σ e^(zⱼ − max) − (z₀ − max).
+        let loss = logf(total) - (sim[0] * inverseTemperature - maxZ)
+        for d in 0..<count { gradient[d] = 0 }
+        var uSelf: Float = 0  // the user gradient is `gradient + uSelf·u`
+        let uu: Float = adagrad != nil && !cosine ? Vector.squaredNorm(u, count: count) : 0
+        for j in 0..<k {
+            let g = (weight[j] / total - (j == 0 ? 1 : 0)) * inverseTemperature
+            let r = items[j]
+            let toR = a * inv[j]  // 1 for dot products
+            Vector.axpy(g * toR, r, gradient, count: count)
+            if cosine { uSelf -= g * sim[j] * a * a }
+            var rate = lr
+            if let adagrad {
+                // |∂sⱼ/∂rⱼ|² = cⱼ²(1 − sⱼ²) for cosine, |u|² for dot products.
+                let g2 = cosine ? inv[j] * inv[j] * max(1 - sim[j] * sim[j], 0) : uu
+                rate = adagrad.rate(adagrad.items[j], lr, squaredGradient: g * g * g2, count: count)
+            }
+            let rSelf = 1 - rate * l2 + (cosine ? rate * g * sim[j] * inv[j] * inv[j] : 0)
+            Vector.scale(rSelf, r, count: count)
+            Vector.axpy(-rate * g * toR, u, r, count: count)
+        }
+        var rate = lr
+        if let adagrad {
+            // |gradient + uSelf·u|² = |gradient|² + 2·uSelf·(gradient·u) + uSelf²·|u|².
+            let g2 = Vector.squaredNorm(gradient, count: count) + 2 * uSelf * Vector.dot(gradient, u, count: count)
+                + uSelf * uSelf * Vector.squaredNorm(u, count: count)
+            rate = adagrad.rate(adagrad.user, lr, squaredGradient: max(g2, 0), count: count)
+        }
+        Vector.scale(1 - rate * l2 - rate * uSelf, u, count: count)
+        Vector.axpy(-rate, gradient, u, count: count)
+        return (loss, violated)
+    }
+}
+
+/// Per-row Adagrad accumulators for a sampled-softmax step: the user's, and one per item row in
+/// the step's order (see `AdagradSlots`).
+public struct SoftmaxAdagradSlots {
+    public var user: UnsafeMutablePointer<Float>
+    public var items: UnsafePointer<UnsafeMutablePointer<Float>>
+
+    @inlinable
+    public init(user: UnsafeMutablePointer<Float>, items: UnsafePointer<UnsafeMutablePointer<Float>>) {
+        self.user = user
+        self.items = items
+    }
+
+    /// Adds `squaredGradient/count` to `slot` and returns `lr/√slot`.
+    @inlinable @inline(__always)
+    func rate(_ slot: UnsafeMutablePointer<Float>, _ lr: Float, squaredGradient: Float, count: Int) -> Float {
+        slot.pointee += squaredGradient / Float(count)
+        return lr / slot.pointee.squareRoot()
     }
 }

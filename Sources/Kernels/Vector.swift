@@ -91,6 +91,30 @@ public enum Vector {
         return sab * inverseNorm(saa) * inverseNorm(sbb)
     }
 
+    /// `(a·b, |b|²)` in one pass: ranking candidate rows `b` by cosine against a fixed `a` needs
+    /// only `a·b/|b|`, since `|a|` is common to all of them.
+    ///
+    /// - Complexity: O(`count`).
+    @inlinable
+    public static func dotAndSquaredNorm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> (dot: Float, squaredNorm: Float) {
+        let width = KernelLane.scalarCount
+        var ab = KernelLane(), bb = KernelLane()
+        var i = 0
+        while i + width <= count {
+            let vb = loadLane(b + i)
+            ab = ab.addingProduct(loadLane(a + i), vb)
+            bb = bb.addingProduct(vb, vb)
+            i += width
+        }
+        var sab = ab.sum(), sbb = bb.sum()
+        while i < count {
+            sab += a[i] * b[i]
+            sbb += b[i] * b[i]
+            i += 1
+        }
+        return (sab, sbb)
+    }
+
     /// `y[i] += alpha · x[i]`.
     ///
     /// - Complexity: O(`count`).

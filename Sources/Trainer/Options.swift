@@ -5,6 +5,7 @@ import Hogwild
 extension Loss: ExpressibleByArgument {}
 extension Similarity: ExpressibleByArgument {}
 extension NegativeSampling: ExpressibleByArgument {}
+extension Optimizer: ExpressibleByArgument {}
 
 /// Where the interactions come from.
 struct DataOptions: ParsableArguments {
@@ -88,7 +89,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Embedding dimension.")
     var dim = 64
 
-    @Option(help: "Loss: margin (hinge), bpr (needs --similarity dot) or warp (margin with rank-weighted, sampled-until-violating negatives).")
+    @Option(help: "Loss: margin (hinge), bpr (needs --similarity dot), warp (margin with rank-weighted, sampled-until-violating negatives) or softmax (sampled softmax over the positive and --candidates negatives, see --temperature).")
     var loss = Loss.margin
 
     @Option(help: "Similarity: cosine or dot.")
@@ -115,6 +116,15 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "WARP: negatives drawn per positive before giving up.")
     var maxSampled = 50
 
+    @Option(help: "Softmax loss: temperature dividing the similarities.")
+    var temperature: Float = 0.1
+
+    @Option(help: "Optimiser: sgd, or adagrad (per-row: each row's step shrinks with its accumulated squared gradients).")
+    var optimizer = Optimizer.sgd
+
+    @Option(help: "Negatives drawn per training pair. margin and bpr train on the highest-scoring one (hard-negative mining; 1: a plain random negative); softmax puts them all in its denominator. Default: 16 for softmax, else 1.")
+    var candidates: Int?
+
     @Option(help: "Draw negatives ∝ item popularity^x (0: uniform; 1: from the interaction log, as LightFM and implicit do).")
     var negExponent = 0.0
 
@@ -138,6 +148,9 @@ struct ModelOptions: ParsableArguments {
         c.initScale = initScale ?? (similarity == .cosine ? 1.0 : 0.1)
         c.maxSampled = maxSampled
         c.negativeExponent = negExponent
+        c.negativeCandidates = candidates ?? (loss == .softmax ? 16 : 1)
+        c.optimizer = optimizer
+        c.temperature = temperature
         try c.validate()
         return c
     }
@@ -149,8 +162,15 @@ var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 extension TrainingConfiguration {
     /// One line describing the model for logs.
     var summary: String {
-        let lossText = loss == .bpr ? "BPR loss" : loss == .warp ? "WARP loss (margin \(margin), ≤ \(maxSampled) draws)" : "margin loss (margin \(margin))"
-        return "dim \(dimension), \(lossText) on \(similarity.rawValue), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
+        let lossText: String
+        switch loss {
+        case .bpr: lossText = "BPR loss"
+        case .warp: lossText = "WARP loss (margin \(margin), ≤ \(maxSampled) draws)"
+        case .margin: lossText = "margin loss (margin \(margin))"
+        case .softmax: lossText = "softmax loss (τ \(temperature), \(negativeCandidates) negatives)"
+        }
+        let mining = negativeCandidates > 1 && (loss == .margin || loss == .bpr) ? ", hardest of \(negativeCandidates) negatives" : ""
+        return "dim \(dimension), \(lossText)\(mining) on \(similarity.rawValue), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(optimizer.rawValue), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
     }
 }
 

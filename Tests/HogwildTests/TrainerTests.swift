@@ -1,5 +1,6 @@
 import Foundation
 import Hogwild
+import HogwildTestSupport
 import Testing
 
 /// Multi-worker training races on item rows by design; the ThreadSanitizer run sets HOGWILD_TSAN
@@ -63,6 +64,79 @@ struct HogwildTrainerTests {
         for r in 0..<model.itemTable.rowCount { #expect(model.itemTable.row(r) == twin.itemTable.row(r)) }
     }
 
+    /// Configurations beyond the plain triplet step: the softmax loss, hard-negative mining, Adagrad.
+    enum Variant: String, CaseIterable, CustomTestStringConvertible {
+        case softmaxCosine, softmaxDot, softmaxAdagrad, hardestMargin, hardestBPR, marginAdagrad
+        var testDescription: String { rawValue }
+        func configure(_ c: inout TrainingConfiguration) {
+            switch self {
+            case .softmaxCosine: c.loss = .softmax; c.negativeCandidates = 8; c.temperature = 0.25; c.learningRate = 0.2
+            case .softmaxDot: c.loss = .softmax; c.similarity = .dot; c.negativeCandidates = 8; c.temperature = 1; c.learningRate = 0.2; c.initScale = 0.1
+            case .softmaxAdagrad: c.loss = .softmax; c.negativeCandidates = 8; c.temperature = 0.25; c.learningRate = 0.5; c.optimizer = .adagrad
+            case .hardestMargin: c.negativeCandidates = 8; c.margin = 0.8; c.learningRate = 0.2
+            case .hardestBPR: c.loss = .bpr; c.similarity = .dot; c.negativeCandidates = 8; c.learningRate = 0.3
+            case .marginAdagrad: c.optimizer = .adagrad; c.learningRate = 1
+            }
+        }
+    }
+
+    @Test(arguments: Variant.allCases)
+    func everyLossSamplerAndOptimiserLearnsPlantedClusters(variant: Variant) throws {
+        let name = variant.rawValue
+        let (model, trainer, train, test) = try Self.setup { variant.configure(&$0); $0.seed = 5 }
+        let (twin, twinTrainer, _, _) = try Self.setup { variant.configure(&$0); $0.seed = 5 }
+        var stats: [EpochStatistics] = []
+        for _ in 0..<8 { stats.append(try trainer.trainEpoch()); try twinTrainer.trainEpoch() }
+        let after = AUCEvaluator.evaluate(model: model, train: train, test: test, k: 10, threads: 2)
+        #expect(after.auc > 0.9, "\(name): AUC \(after.auc)")
+        #expect(stats.last!.meanLoss < stats.first!.meanLoss, "\(name): loss \(stats.first!.meanLoss) → \(stats.last!.meanLoss)")
+        #expect(stats.allSatisfy { $0.triplets + $0.skipped == train.nonZeroCount && $0.meanLoss.isFinite })
+        for r in 0..<model.itemTable.rowCount { #expect(model.itemTable.row(r) == twin.itemTable.row(r)) }
+    }
+
+    /// Hard-negative mining must train on the candidate the model scores highest. Users are set
+    /// near one direction and an extra item that no user has is set close to it: it outscores
+    /// every other item for every user, so with enough candidates it is the negative of nearly
+    /// every triplet — it moves far more than any other row, and away from the users.
+    @Test(arguments: [Loss.margin, .bpr])
+    func hardNegativeMiningTrainsOnTheHighestScoringCandidate(loss: Loss) throws {
+        let users = 60, items = 40, dimension = 8
+        let (tu, ti) = plantedInteractions(users: users, items: items, clusters: 4, perUser: 6, seed: 3)
+        let train = InteractionMatrix(userCount: users, itemCount: items + 1, users: tu, items: ti)
+        var config = TrainingConfiguration()
+        config.dimension = dimension; config.epochs = 1; config.threads = 1; config.seed = 2
+        config.loss = loss; config.similarity = loss == .bpr ? .dot : .cosine
+        config.negativeCandidates = 256; config.learningRate = 0.001; config.margin = 2.5; config.initScale = 1
+        let model = EmbeddingModel(configuration: config, users: idMap(users, prefix: "u"), items: idMap(items + 1, prefix: "i"))
+        var rng = TestRandom(9)
+        // d: a unit vector; e: a unit vector orthogonal to it. Users sit at d + e/2 (plus a little
+        // noise), so the cosine gradient that pushes d away from them is consistent (along −e)
+        // instead of cancelling out, as it would for users spread evenly around d.
+        let d = [Float](repeating: 1 / Float(dimension).squareRoot(), count: dimension)
+        let e: [Float] = [1 / Float(2).squareRoot(), -1 / Float(2).squareRoot()] + [Float](repeating: 0, count: dimension - 2)
+        for u in 0..<users { model.userTable.setRow(u, (0..<dimension).map { d[$0] + 0.5 * e[$0] + 0.05 * rng.symmetric() }) }
+        // Other items orthogonal to d and e, so that their scores stay well below the planted one's.
+        for i in 0..<items {
+            var row = model.itemTable.row(i)
+            for axis in [d, e] {
+                let along = zip(row, axis).reduce(0) { $0 + $1.0 * $1.1 }
+                row = zip(row, axis).map { $0 - along * $1 }
+            }
+            model.itemTable.setRow(i, row)
+        }
+        let planted = items  // the extra item: nobody's positive
+        model.itemTable.setRow(planted, d)
+        let before = (0...items).map { model.itemTable.row($0) }
+        let trainer = try HogwildTrainer(model: model, train: train)
+        try trainer.trainEpoch()
+        let moved = (0...items).map { i in zip(model.itemTable.row(i), before[i]).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() }
+        let othersMax = moved[0..<items].max()!
+        #expect(moved[planted] > 5 * othersMax, "\(loss): the planted item moved \(moved[planted]), others at most \(othersMax)")
+        let userDirection = (0..<dimension).map { d[$0] + 0.5 * e[$0] }
+        let affinity = { (row: [Float]) in zip(row, userDirection).reduce(0) { $0 + $1.0 * $1.1 } / zip(row, row).reduce(0) { $0 + $1.0 * $1.1 }.squareRoot() }
+        #expect(affinity(model.itemTable.row(planted)) < affinity(d), "\(loss): the planted item did not move away from the users")
+    }
+
     @Test func oneWorkerIsReproducibleBitForBit() throws {
         let (a, ta, _, _) = try Self.setup { $0.seed = 7 }
         let (b, tb, _, _) = try Self.setup { $0.seed = 7 }
@@ -95,6 +169,12 @@ struct HogwildTrainerTests {
         c = TrainingConfiguration(); c.threads = 0
         #expect(throws: HogwildError.self) { try c.validate() }
         c = TrainingConfiguration(); c.loss = .bpr; c.similarity = .cosine
+        #expect(throws: HogwildError.self) { try c.validate() }
+        c = TrainingConfiguration(); c.loss = .warp; c.negativeCandidates = 4
+        #expect(throws: HogwildError.self) { try c.validate() }
+        c = TrainingConfiguration(); c.negativeCandidates = 0
+        #expect(throws: HogwildError.self) { try c.validate() }
+        c = TrainingConfiguration(); c.loss = .softmax; c.temperature = 0
         #expect(throws: HogwildError.self) { try c.validate() }
     }
 }

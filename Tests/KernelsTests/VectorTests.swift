@@ -22,6 +22,15 @@ struct VectorTests {
     }
 
     @Test(arguments: testDimensions)
+    func dotAndSquaredNormInOnePass(dimension: Int) {
+        var rng = TestRandom(50 + UInt64(dimension))
+        let a = rng.vector(dimension), b = rng.vector(dimension)
+        let (got, _) = withRow(a, offset: 1) { pa in withRow(b) { pb in Vector.dotAndSquaredNorm(pa, pb, count: dimension) }.0 }
+        #expect(abs(Double(got.dot) - Reference.dot(a.doubles, b.doubles)) <= 1e-5 * Double(dimension))
+        #expect(abs(Double(got.squaredNorm) - Reference.dot(b.doubles, b.doubles)) <= 1e-5 * Double(dimension))
+    }
+
+    @Test(arguments: testDimensions)
     func cosine(dimension: Int) {
         var rng = TestRandom(100 + UInt64(dimension))
         let a = rng.vector(dimension), b = rng.vector(dimension)
