@@ -1,7 +1,8 @@
 # Hogwild — the two quick-start commands:
 #   make run    build (release) and train + evaluate on MovieLens 100k
 #   make test   run the test suite
-# Data sets are read from $(HOGWILD_DATA) (default: ../shared/data when it exists) or ~/.cache/hogwild.
+# Data sets are read from $(HOGWILD_DATA) (default: ../shared/data when it exists) or ~/.cache/hogwild,
+# where a missing one is downloaded on first use.
 
 HOGWILD_DATA ?= $(abspath $(wildcard $(CURDIR)/../shared/data))
 export HOGWILD_DATA
@@ -14,12 +15,14 @@ deps:
 build: deps
 	swift build -c release --product hogwild
 
-# Without MovieLens on the machine, the main job still runs: on the built-in synthetic set, saying so.
+# `hogwild download` finds ml-100k in $HOGWILD_DATA or the cache, or fetches it into the cache
+# (checked against its published SHA-256). Without it and without network, it says so in one
+# line and the main job still runs: on the built-in synthetic set.
 run: build
-	@if [ -r "$(HOGWILD_DATA)/ml-100k/ua.base" ] || [ -r "$${XDG_CACHE_HOME:-$$HOME/.cache}/hogwild/ml-100k/ua.base" ]; then \
+	@if .build/release/hogwild download ml-100k >/dev/null; then \
 	  set -x; .build/release/hogwild train --data ml-100k --baseline popularity --baseline random; \
 	else \
-	  echo "ml-100k not found in \$$HOGWILD_DATA or ~/.cache/hogwild: training on the built-in synthetic set instead (README: Quick start)"; \
+	  echo "make run: training on the built-in synthetic set instead (README: Quick start)"; \
 	  set -x; .build/release/hogwild train --data synthetic --baseline popularity --baseline random; \
 	fi
 

@@ -19,6 +19,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Unpacks the MovieLens zips on first use (DataCatalog.download); needs zlib's headers.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", .upToNextMinor(from: "0.9.20")),
     ],
     targets: [
         .systemLibrary(
@@ -28,7 +30,11 @@ let package = Package(
         ),
         .target(name: "CHogwildShims", cSettings: cCPUFlags),
         .target(name: "Kernels", swiftSettings: cpuFlags),
-        .target(name: "Hogwild", dependencies: ["Kernels", "CHogwildShims"], swiftSettings: cpuFlags),
+        .target(
+            name: "Hogwild",
+            dependencies: ["Kernels", "CHogwildShims", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: cpuFlags
+        ),
         .executableTarget(
             name: "Trainer",
             dependencies: [
@@ -37,12 +43,17 @@ let package = Package(
             ],
             swiftSettings: cpuFlags
         ),
-        // Shared by the test targets: deterministic test data independent of the engine.
-        .target(name: "HogwildTestSupport", path: "Tests/HogwildTestSupport"),
+        // Shared by the test targets: deterministic test data independent of the engine, and a
+        // loopback HTTP server with zip fixtures for the download tests.
+        .target(
+            name: "HogwildTestSupport",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Tests/HogwildTestSupport"
+        ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "HogwildTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "HogwildTests", dependencies: ["Hogwild", "HogwildTestSupport"], swiftSettings: cpuFlags),
         // Runs the built `hogwild` as a subprocess; no link dependency, so the test process never
         // loads jemalloc (which would fight ThreadSanitizer's allocator).
-        .testTarget(name: "TrainerTests", swiftSettings: cpuFlags),
+        .testTarget(name: "TrainerTests", dependencies: ["HogwildTestSupport"], swiftSettings: cpuFlags),
     ]
 )

@@ -38,11 +38,19 @@ public enum DataCatalog {
         let name: String
         let trainFile: String
         let testFile: String?
+        /// The published `<name>.zip` (a `<name>/` folder inside): its size and SHA-256, which a
+        /// download must match.
+        let zipBytes: Int
+        let zipSHA256: String
     }
 
+    // Sizes and digests of the GroupLens zips as published in tensorflow/datasets,
+    // tensorflow_datasets/url_checksums/movie_lens.txt.
     static let entries = [
-        Entry(name: "ml-100k", trainFile: "ua.base", testFile: "ua.test"),
-        Entry(name: "ml-latest-small", trainFile: "ratings.csv", testFile: nil),
+        Entry(name: "ml-100k", trainFile: "ua.base", testFile: "ua.test",
+              zipBytes: 4_924_029, zipSHA256: "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"),
+        Entry(name: "ml-latest-small", trainFile: "ratings.csv", testFile: nil,
+              zipBytes: 978_202, zipSHA256: "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436"),
     ]
 
     /// The catalogue's names.
@@ -52,17 +60,31 @@ public enum DataCatalog {
     public static func searchFolders(for name: String, environment: [String: String]) -> [String] {
         var folders: [String] = []
         if let root = environment["HOGWILD_DATA"], !root.isEmpty { folders.append("\(root)/\(name)") }
-        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
-            folders.append("\(cache)/hogwild/\(name)")
-        } else if let home = environment["HOME"], !home.isEmpty {
-            folders.append("\(home)/.cache/hogwild/\(name)")
-        }
+        if let cache = cacheFolder(environment: environment) { folders.append("\(cache)/\(name)") }
         return folders
+    }
+
+    /// The cache folder downloads go into: `$XDG_CACHE_HOME/hogwild`, else `~/.cache/hogwild`;
+    /// `nil` when both variables are unset.
+    public static func cacheFolder(environment: [String: String]) -> String? {
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return "\(cache)/hogwild" }
+        if let home = environment["HOME"], !home.isEmpty { return "\(home)/.cache/hogwild" }
+        return nil
+    }
+
+    /// The folder holding catalogue entry `entry`'s training file, if any search folder has it.
+    static func installedFolder(of entry: Entry, environment: [String: String]) -> String? {
+        searchFolders(for: entry.name, environment: environment).first { access("\($0)/\(entry.trainFile)", R_OK) == 0 }
     }
 
     /// Resolves a `--data` argument: a catalogue name, `synthetic` (a small built-in planted set),
     /// or the path of an interaction file (then `test` is the optional test file's path).
-    public static func resolve(_ spec: String, test: String?, environment: [String: String]) throws -> DataSource {
+    ///
+    /// - Parameter download: when given, a catalogue data set found in no search folder is
+    ///   downloaded into the cache first (see `download(_:environment:log:)`), and `download`
+    ///   receives its one progress line. When `nil`, a missing data set is an error.
+    public static func resolve(_ spec: String, test: String?, environment: [String: String],
+                               download log: ((String) -> Void)? = nil) throws -> DataSource {
         if spec == "synthetic" {
             if test != nil { throw HogwildError("--data synthetic makes its own test set; drop --test") }
             return DataSource(synthetic: .builtIn)
@@ -73,14 +95,23 @@ public enum DataCatalog {
             }
             throw HogwildError("unknown data set '\(spec)': not a file, and not one of \((names + ["synthetic"]).joined(separator: ", "))")
         }
-        let folders = searchFolders(for: entry.name, environment: environment)
-        for folder in folders where access("\(folder)/\(entry.trainFile)", R_OK) == 0 {
-            return DataSource(name: entry.name, trainFile: "\(folder)/\(entry.trainFile)",
-                              testFile: test ?? entry.testFile.map { "\(folder)/\($0)" })
+        let folder: String
+        if let found = installedFolder(of: entry, environment: environment) {
+            folder = found
+        } else if let log {
+            folder = try download(entry.name, environment: environment, log: log)
+        } else {
+            throw HogwildError("data set '\(entry.name)' not found: looked for \(entry.trainFile) in \(lookedIn(entry, environment)); "
+                + "'hogwild download \(entry.name)' fetches it into the cache")
         }
-        let looked = folders.isEmpty ? "(HOGWILD_DATA and HOME are unset)" : folders.joined(separator: " and ")
-        throw HogwildError("data set '\(entry.name)' not found: looked for \(entry.trainFile) in \(looked); "
-            + "download it from https://grouplens.org/datasets/movielens/ and unzip it into $HOGWILD_DATA or ~/.cache/hogwild")
+        return DataSource(name: entry.name, trainFile: "\(folder)/\(entry.trainFile)",
+                          testFile: test ?? entry.testFile.map { "\(folder)/\($0)" })
+    }
+
+    /// The search folders of `entry`, for messages.
+    static func lookedIn(_ entry: Entry, _ environment: [String: String]) -> String {
+        let folders = searchFolders(for: entry.name, environment: environment)
+        return folders.isEmpty ? "(HOGWILD_DATA and HOME are unset)" : folders.joined(separator: " or ")
     }
 }
 

@@ -57,8 +57,9 @@ public enum FileBytes {
     }
 
     /// Removes `path.tmp-PID` files left by writers that were killed (their PID no longer runs),
-    /// so repeated checkpoints under kills do not pile up temporaries.
-    static func removeStaleTemporaries(of path: String) {
+    /// so repeated checkpoints under kills do not pile up temporaries. `remove` deletes one
+    /// (a folder needs a recursive remove).
+    static func removeStaleTemporaries(of path: String, remove: (String) -> Void = { _ = unlink($0) }) {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { String(path[..<$0]) } ?? "."
         let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
@@ -68,7 +69,7 @@ public enum FileBytes {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)) else { continue }
             if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
-                unlink("\(folder.isEmpty ? "" : folder)/\(name)")
+                remove("\(folder.isEmpty ? "" : folder)/\(name)")
             }
         }
     }

@@ -16,10 +16,11 @@ struct HogwildCommand: ParsableCommand {
 
             which trains on MovieLens 100k (ua.base) and reports per-user test ROC AUC, \
             precision@10 and recall@10 on ua.test. Data sets are looked up under $HOGWILD_DATA \
-            and ~/.cache/hogwild; any user,item[,rating] file works too.
+            and ~/.cache/hogwild, and downloaded into the cache on first use; any \
+            user,item[,rating] file works too.
             """,
         version: "hogwild 0.1.0 (\(Allocator.description))",
-        subcommands: [Train.self, Eval.self, Bench.self, Synth.self, Export.self, Recommend.self, Similar.self]
+        subcommands: [Train.self, Eval.self, Bench.self, Synth.self, Export.self, Recommend.self, Similar.self, Download.self]
     )
 }
 

@@ -7,11 +7,18 @@ extension Similarity: ExpressibleByArgument {}
 extension NegativeSampling: ExpressibleByArgument {}
 extension Optimizer: ExpressibleByArgument {}
 
+/// Resolves a `--data` argument as every command does: a catalogue data set that is neither in
+/// $HOGWILD_DATA nor in the cache is downloaded into the cache first, saying so on standard error.
+func resolveData(_ spec: String, test: String?) throws -> DataSource {
+    try DataCatalog.resolve(spec, test: test, environment: ProcessInfo.processInfo.environment,
+                            download: { Console.write($0 + "\n", error: true) })
+}
+
 /// Where the interactions come from.
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "A data set name or an interaction file.",
-        discussion: "Names: \(DataCatalog.names.joined(separator: ", ")), looked up under $HOGWILD_DATA, then ~/.cache/hogwild; 'synthetic' is a small built-in planted set. A file holds user,item[,rating[,timestamp]] lines (tab, comma, '::' or space separated; a header line is skipped), or is a binary file from 'hogwild synth'.",
+        discussion: "Names: \(DataCatalog.names.joined(separator: ", ")), looked up under $HOGWILD_DATA, then ~/.cache/hogwild, and downloaded into the cache when in neither (see 'hogwild download'); 'synthetic' is a small built-in planted set. A file holds user,item[,rating[,timestamp]] lines (tab, comma, '::' or space separated; a header line is skipped), or is a binary file from 'hogwild synth'.",
         valueName: "name-or-file"))
     var data = "ml-100k"
 
@@ -30,7 +37,7 @@ struct DataOptions: ParsableArguments {
     }
 
     func source() throws -> DataSource {
-        try DataCatalog.resolve(data, test: test, environment: ProcessInfo.processInfo.environment)
+        try resolveData(data, test: test)
     }
 
     func load(seed: UInt64, ids: (users: IDMap, items: IDMap)? = nil) throws -> Dataset {
@@ -65,12 +72,9 @@ struct ModelDataOptions: ParsableArguments {
 
     /// `--data` (with `--test`) when given, else the files named in the model's header, else `nil`.
     func source(header: ModelFile.Header) throws -> DataSource? {
-        let environment = ProcessInfo.processInfo.environment
-        if let data { return try DataCatalog.resolve(data, test: test, environment: environment) }
+        if let data { return try resolveData(data, test: test) }
         guard let trainFile = header.trainFile else { return nil }
-        if trainFile == DataSource(synthetic: .builtIn).trainFile {
-            return try DataCatalog.resolve("synthetic", test: nil, environment: environment)
-        }
+        if trainFile == DataSource(synthetic: .builtIn).trainFile { return try resolveData("synthetic", test: nil) }
         guard access(trainFile, R_OK) == 0 else {
             throw HogwildError("the model's training file '\(trainFile)' cannot be read any more; give --data")
         }

@@ -99,22 +99,27 @@ func requireMovieLens(sourceLocation: SourceLocation = #_sourceLocation) throws 
 }
 
 /// A not-yet-started `hogwild arguments` process in `directory`, with this process's environment
-/// (HOGWILD_DATA made absolute).
-func hogwildProcess(_ arguments: [String], in directory: URL) throws -> Process {
+/// (HOGWILD_DATA made absolute, HOGWILD_OFFLINE=1 so that no test ever reaches for the network)
+/// and then `overrides`.
+func hogwildProcess(_ arguments: [String], in directory: URL, environment overrides: [String: String] = [:]) throws -> Process {
     let process = Process()
     process.executableURL = try hogwildExecutable()
     process.arguments = arguments
     process.currentDirectoryURL = directory
     var environment = ProcessInfo.processInfo.environment
     if let root = dataRoot { environment["HOGWILD_DATA"] = root }
+    environment["HOGWILD_OFFLINE"] = "1"
+    environment.merge(overrides) { $1 }
     process.environment = environment
     return process
 }
 
-/// Runs `hogwild arguments` in `directory` with this process's environment (HOGWILD_DATA made
-/// absolute), and returns its exit and output. A run longer than `timeout` seconds is killed.
-func runHogwild(_ arguments: [String], in directory: URL, timeout: Double = 120) throws -> RunResult {
-    let process = try hogwildProcess(arguments, in: directory)
+/// Runs `hogwild arguments` in `directory` with this process's environment (as for
+/// `hogwildProcess`) and `environment`'s overrides, and returns its exit and output. A run
+/// longer than `timeout` seconds is killed.
+func runHogwild(_ arguments: [String], in directory: URL, environment: [String: String] = [:],
+                timeout: Double = 120) throws -> RunResult {
+    let process = try hogwildProcess(arguments, in: directory, environment: environment)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
