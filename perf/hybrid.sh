@@ -13,6 +13,17 @@ swift build -c release --product hogwild >/dev/null
 bin=.build/release/hogwild
 out=perf/results/${OUT:-hybrid-ml-100k.csv}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# The genre flags alone, without the combination feature `--item-features genres` adds, as a
+# generic feature file: what the combination is worth.
+python3 - "$HOGWILD_DATA/ml-100k" > "$tmp/genre-flags.csv" <<'PY'
+import sys
+folder = sys.argv[1]
+names = [l.split("|")[0] for l in open(f"{folder}/u.genre", encoding="latin-1") if l.strip()]
+for line in open(f"{folder}/u.item", encoding="latin-1"):
+    f = line.rstrip("\n").split("|")
+    for g, flag in enumerate(f[5:]):
+        if flag == "1": print(f"{f[0]},{names[g]}")
+PY
 models=(
   "cosine-margin|"
   "cosine-margin-own-init-1|--own-init-scale 1"
@@ -21,6 +32,7 @@ models=(
 )
 features=(
   "none|"
+  "genre-flags-only|--item-features $tmp/genre-flags.csv"
   "genres|--item-features genres"
   "genres+demographics|--item-features genres --user-features demographics"
 )

@@ -24,7 +24,8 @@ public struct ColdStartSplit: Sendable {
     /// Holds out `round(fraction · items)` items of `dataset` (at least 1, leaving at least 2),
     /// chosen uniformly with `seed`.
     ///
-    /// - Throws: when `fraction` is not in (0, 1) or the data set has fewer than 3 items.
+    /// - Throws: when `fraction` is not in (0, 1), the data set has fewer than 3 items, or more
+    ///   than 250 million user × item pairs (the exclusion lists would not fit in memory).
     /// - Complexity: O(pairs + users · items): the exclusion lists hold every warm item per user.
     public init(_ dataset: Dataset, fraction: Double, seed: UInt64) throws {
         guard fraction.isFinite, fraction > 0, fraction < 1 else {
@@ -32,6 +33,10 @@ public struct ColdStartSplit: Sendable {
         }
         let itemCount = dataset.items.count, userCount = dataset.users.count
         guard itemCount >= 3 else { throw HogwildError("cold-start evaluation needs at least 3 items (found \(itemCount))") }
+        // The cold ranking excludes every warm item for every user, as explicit lists.
+        guard Double(userCount) * Double(itemCount) <= 2.5e8 else {
+            throw HogwildError("--cold-items ranks the held-out items for every user: \(userCount) users × \(itemCount) items is too large (at most 250 million pairs)")
+        }
         let count = min(max(Int((fraction * Double(itemCount)).rounded()), 1), itemCount - 2)
         var order = (0..<itemCount).map(Int32.init)
         var rng = RandomSource(seed: seed ^ 0x636F_6C64_6974_656D)  // "colditem"
