@@ -395,22 +395,26 @@ public enum EmbeddingExport {
     /// - Returns: the file read and one entry per item row (`nil` for items it does not list),
     ///   or `nil` when the folder holds neither file.
     public static func itemInfo(nextTo trainFile: String, items: IDMap) throws -> (file: String, info: [ItemInfo?])? {
+        guard let (file, table) = try itemTable(nextTo: trainFile) else { return nil }
+        return (file, (0..<items.count).map { table[items.id(at: $0)] })
+    }
+
+    /// Titles and genres by item id from the MovieLens metadata next to `trainFile` (as
+    /// `itemInfo(nextTo:items:)`, before mapping to rows), or `nil` when the folder holds neither
+    /// `u.item` nor `movies.csv`.
+    public static func itemTable(nextTo trainFile: String) throws -> (file: String, table: [String: ItemInfo])? {
         let folder = (trainFile as NSString).deletingLastPathComponent
         let base = folder.isEmpty ? "" : folder.hasSuffix("/") ? folder : folder + "/"
-        let table: [String: ItemInfo]
-        let file: String
         if fileSize(base + "u.item") != nil {
-            file = base + "u.item"
-            let genreFile = base + "u.genre"
+            let file = base + "u.item", genreFile = base + "u.genre"
             let genres = fileSize(genreFile) != nil ? try readGenres(genreFile) : movieLens100kGenres
-            table = try readMovieLens100kItems(file, genres: genres)
-        } else if fileSize(base + "movies.csv") != nil {
-            file = base + "movies.csv"
-            table = try readMoviesCSV(file)
-        } else {
-            return nil
+            return (file, try readMovieLens100kItems(file, genres: genres))
         }
-        return (file, (0..<items.count).map { table[items.id(at: $0)] })
+        if fileSize(base + "movies.csv") != nil {
+            let file = base + "movies.csv"
+            return (file, try readMoviesCSV(file))
+        }
+        return nil
     }
 
     /// ml-100k's genre names in flag order, used when `u.genre` is missing.
@@ -422,7 +426,7 @@ public enum EmbeddingExport {
     /// Reads ml-100k's `u.genre` (`name|index` lines, latin-1): the genre names by index.
     public static func readGenres(_ path: String) throws -> [String] {
         var names: [Int: String] = [:]
-        for (number, line) in try latin1Lines(path) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (number, line) in try textLines(path, latin1: true) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false)
             guard fields.count == 2, let index = Int(fields[1].trimmingCharacters(in: .whitespaces)), index >= 0, index < 1000 else {
                 throw HogwildError.at(path, line: number, "expected 'name|index'")
@@ -437,7 +441,7 @@ public enum EmbeddingExport {
     /// genre): titles and genres by item id.
     public static func readMovieLens100kItems(_ path: String, genres: [String]) throws -> [String: ItemInfo] {
         var table: [String: ItemInfo] = [:]
-        for (number, line) in try latin1Lines(path) where !line.isEmpty {
+        for (number, line) in try textLines(path, latin1: true) where !line.isEmpty {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false)
             guard fields.count >= 2, !fields[0].isEmpty else {
                 throw HogwildError.at(path, line: number, "expected 'id|title|date|video date|url|genre flags…'")
@@ -518,9 +522,9 @@ public enum EmbeddingExport {
         return records
     }
 
-    /// The lines of a latin-1 file (each byte one Unicode scalar), numbered from 1, without
-    /// line terminators.
-    static func latin1Lines(_ path: String) throws -> [(Int, String)] {
+    /// The lines of a text file, numbered from 1, without line terminators (`\n` or `\r\n`),
+    /// decoded as latin-1 (each byte one Unicode scalar, as MovieLens 100k's files need) or UTF-8.
+    static func textLines(_ path: String, latin1: Bool) throws -> [(Int, String)] {
         let (bytes, count) = try FileBytes.read(path)
         var lines: [(Int, String)] = []
         var start = 0
@@ -529,9 +533,13 @@ public enum EmbeddingExport {
             while end < count && bytes[end] != 0x0A { end += 1 }
             var stop = end
             if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
-            var text = String.UnicodeScalarView()
-            for b in bytes[start..<stop] { text.append(Unicode.Scalar(b)) }
-            lines.append((lines.count + 1, String(text)))
+            if latin1 {
+                var text = String.UnicodeScalarView()
+                for b in bytes[start..<stop] { text.append(Unicode.Scalar(b)) }
+                lines.append((lines.count + 1, String(text)))
+            } else {
+                lines.append((lines.count + 1, String(decoding: bytes[start..<stop], as: UTF8.self)))
+            }
             start = end + 1
         }
         return lines

@@ -129,24 +129,41 @@ public final class HogwildTrainer: @unchecked Sendable {
     let pairs: AlignedBuffer<TrainingPair>
     let shardStarts: [Int]
     let tallies: AlignedBuffer<WorkerTally>
-    /// Popularity-weighted negatives (`negativeExponent > 0`); `nil` for uniform draws.
+    /// Popularity-weighted negatives (`negativeExponent > 0`), or uniform ones over the items not
+    /// in `excludedNegatives`; `nil` for uniform draws over all items.
     let negativeTable: AliasTable?
     /// Per-row Adagrad accumulators (users, then items), all 1 at the start; `nil` for SGD.
     let adagradAccumulators: AlignedBuffer<Float>?
+    /// The feature half of a hybrid model; `nil` trains the own rows alone.
+    let features: SideFeatures?
 
     /// The distance between prefetch pipeline stages, in triplets (a power of two).
     static let prefetchDistance = 8
 
     /// Prepares training `model` on `train` (whose ids must be the model's).
-    public init(model: EmbeddingModel, train: InteractionMatrix) throws {
+    ///
+    /// - Parameters:
+    ///   - features: side features: the model is then hybrid (see `SideFeatures`), trained by
+    ///     `runHybridShard`; margin and BPR losses only.
+    ///   - excludedNegatives: items never drawn as negatives: the items the cold-start protocol
+    ///     holds out (`ColdStartSplit`), which training must never touch.
+    public init(model: EmbeddingModel, train: InteractionMatrix, features: SideFeatures? = nil,
+                excludedNegatives: [Int32] = []) throws {
         let config = model.configuration
         try config.validate()
         guard train.userCount == model.users.count, train.itemCount == model.items.count else {
             throw HogwildError("training data (\(train.userCount) users, \(train.itemCount) items) does not match the model (\(model.users.count) users, \(model.items.count) items)")
         }
         guard model.items.count >= 2 else { throw HogwildError("training needs at least 2 items (found \(model.items.count))") }
+        if features != nil && (config.loss == .warp || config.loss == .softmax || config.negativeCandidates > 1 || config.optimizer != .sgd) {
+            throw HogwildError("side features (--item-features, --user-features) need --loss margin or bpr (not warp or softmax), with --candidates 1 and --optimizer sgd")
+        }
+        if let features, features.items.entityCount != model.items.count || features.users.entityCount != model.users.count {
+            throw HogwildError("the side features do not match the model's users and items")
+        }
         self.model = model
         self.train = train
+        self.features = features
         // Pairs in CSR (user) order; shard boundaries at the user nearest each equal split.
         let pairs = AlignedBuffer<TrainingPair>(count: train.nonZeroCount)
         var starts = [0]
@@ -168,10 +185,17 @@ public final class HogwildTrainer: @unchecked Sendable {
         self.pairs = pairs
         shardStarts = starts
         tallies = AlignedBuffer(count: config.threads)
-        if config.negativeExponent > 0 {
-            var counts = [Double](repeating: 0, count: train.itemCount)
-            train.withUnsafeHandle { csr in for u in 0..<train.userCount { for i in csr.row(u) { counts[Int(i)] += 1 } } }
-            negativeTable = AliasTable(weights: counts.map { $0 > 0 ? Foundation.pow($0, config.negativeExponent) : 0 })
+        if config.negativeExponent > 0 || !excludedNegatives.isEmpty {
+            var weights = [Double](repeating: 1, count: train.itemCount)
+            if config.negativeExponent > 0 {
+                var counts = [Double](repeating: 0, count: train.itemCount)
+                train.withUnsafeHandle { csr in for u in 0..<train.userCount { for i in csr.row(u) { counts[Int(i)] += 1 } } }
+                weights = counts.map { $0 > 0 ? Foundation.pow($0, config.negativeExponent) : 0 }
+            }
+            for item in excludedNegatives { weights[Int(item)] = 0 }
+            let drawable = weights.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
+            guard drawable >= 2 else { throw HogwildError("only \(drawable) item\(drawable == 1 ? "" : "s") can be drawn as negatives; at least 2 are needed") }
+            negativeTable = AliasTable(weights: weights)
         } else {
             negativeTable = nil
         }
@@ -209,6 +233,7 @@ public final class HogwildTrainer: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: config.threads) { worker in
             let tally: WorkerTally
             switch (config.loss, config.similarity) {
+            case _ where features != nil: tally = runHybridShard(worker: worker, epoch: epoch)
             case (.margin, .cosine) where config.negativeCandidates > 1:
                 tally = runHardNegativeShard(CosineMarginObjective.self, worker: worker, epoch: epoch)
             case (.margin, .dot) where config.negativeCandidates > 1:
@@ -243,14 +268,14 @@ public final class HogwildTrainer: @unchecked Sendable {
     }
 
     /// Calls `body` with the popularity sampler, or `nil` for uniform negatives.
-    private func withNegativeSampler<R>(_ body: (AliasTable.UnsafeSampler?) -> R) -> R {
+    func withNegativeSampler<R>(_ body: (AliasTable.UnsafeSampler?) -> R) -> R {
         if let negativeTable { return negativeTable.withUnsafeSampler { body($0) } }
         return body(nil)
     }
 
     /// A worker's share of an epoch: where its shard starts, its length, and the linear learning
     /// rate across it (`lrStart − lrSlope · i` at its i-th triplet).
-    private func shardPlan(worker: Int, epoch: Int) -> (start: Int, count: Int, lrStart: Float, lrSlope: Float) {
+    func shardPlan(worker: Int, epoch: Int) -> (start: Int, count: Int, lrStart: Float, lrSlope: Float) {
         let start = shardStarts[worker], count = shardStarts[worker + 1] - start
         let epochs = Double(max(model.configuration.epochs, 1))
         let lrStart = learningRate(atProgress: Double(epoch) / epochs)
@@ -260,7 +285,7 @@ public final class HogwildTrainer: @unchecked Sendable {
 
     /// Fisher–Yates over one worker's shard, with that worker's generator.
     @inline(__always)
-    private static func shuffle(_ shard: UnsafeMutablePointer<TrainingPair>, count: Int, _ rng: inout RandomSource) {
+    static func shuffle(_ shard: UnsafeMutablePointer<TrainingPair>, count: Int, _ rng: inout RandomSource) {
         var k = count - 1
         while k > 0 {
             let j = rng.next(below: k + 1)

@@ -37,18 +37,23 @@ public enum ModelFile {
         /// commands reading the same files again (recommend, export) split them the same way.
         public var minRating: Float?
         public var holdout: Int?
+        /// For a hybrid model, which side features composed its vectors. The file holds the
+        /// composed vectors (own row plus feature mean), not the feature tables, so such a model
+        /// scores, recommends and exports like any other but cannot be trained further.
+        public var sideFeatures: String?
     }
 
     /// Writes `model` to `path` atomically, with the data it came from and its final
     /// `evaluation` (wall time dropped) in the header when given.
     public static func save(_ model: EmbeddingModel, to path: String, source: DataSource? = nil,
-                            evaluation: Evaluation? = nil, minRating: Float? = nil, holdout: Int? = nil) throws {
+                            evaluation: Evaluation? = nil, minRating: Float? = nil, holdout: Int? = nil,
+                            sideFeatures: String? = nil) throws {
         var stored = evaluation
         stored?.seconds = 0
         let header = Header(configuration: model.configuration, userCount: model.users.count,
                             itemCount: model.items.count, epochsTrained: model.epochsTrained,
                             trainFile: source?.trainFile, testFile: source?.testFile, evaluation: stored,
-                            minRating: minRating, holdout: holdout)
+                            minRating: minRating, holdout: holdout, sideFeatures: sideFeatures)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]  // the same model always gives the same bytes
         let json = try encoder.encode(header)
@@ -240,5 +245,6 @@ extension ModelFile.Header {
         evaluation = (try? c.decodeIfPresent(Evaluation.self, forKey: .evaluation)) ?? nil
         minRating = try c.decodeIfPresent(Float.self, forKey: .minRating)
         holdout = try c.decodeIfPresent(Int.self, forKey: .holdout)
+        sideFeatures = try c.decodeIfPresent(String.self, forKey: .sideFeatures)
     }
 }

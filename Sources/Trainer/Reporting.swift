@@ -27,9 +27,12 @@ struct EvaluationOptions: ParsableArguments {
     }
 
     /// Evaluates the model, prints its figures and those of the baselines, and returns them.
-    func evaluateAndPrint(_ model: EmbeddingModel, _ dataset: Dataset, threads: Int, seed: UInt64)
+    ///
+    /// - Parameter excluded: each user's non-candidates (default: the training positives).
+    func evaluateAndPrint(_ model: EmbeddingModel, _ dataset: Dataset, excluded: InteractionMatrix? = nil, threads: Int, seed: UInt64)
         -> (model: Evaluation, baselines: [String: Evaluation]) {
-        let m = AUCEvaluator.evaluate(model: model, train: dataset.train, test: dataset.test, k: k, threads: threads,
+        let excluded = excluded ?? dataset.train
+        let m = AUCEvaluator.evaluate(model: model, train: excluded, test: dataset.test, k: k, threads: threads,
                                       sampleUsers: evalUsers, seed: seed)
         say("test     AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))  (\(m.usersEvaluated) users, \(fixed(m.seconds * 1000, 1)) ms)")
         say("ranking  MAP@\(k) \(fixed(m.mapAtK, 4))  NDCG@\(k) \(fixed(m.ndcgAtK, 4))  hit rate@\(k) \(fixed(m.hitRateAtK, 4))  coverage \(fixed(100 * m.coverage, 1))%")
@@ -38,7 +41,7 @@ struct EvaluationOptions: ParsableArguments {
         say("per-user AUC  min \(fixed(d.minimum, 3))  p10 \(fixed(d.p10, 3))  median \(fixed(d.median, 3))  p90 \(fixed(d.p90, 3))  max \(fixed(d.maximum, 3)); worst users \(worst)")
         var results: [String: Evaluation] = [:]
         for baseline in baselines {
-            let b = AUCEvaluator.evaluate(baseline.scorer, train: dataset.train, test: dataset.test, k: k, threads: threads,
+            let b = AUCEvaluator.evaluate(baseline.scorer, train: excluded, test: dataset.test, k: k, threads: threads,
                                           sampleUsers: evalUsers, seed: seed)
             results[baseline.rawValue] = b
             say("baseline \(baseline.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) AUC \(fixed(b.auc, 4))  P@\(k) \(fixed(b.precisionAtK, 4))  R@\(k) \(fixed(b.recallAtK, 4))  NDCG@\(k) \(fixed(b.ndcgAtK, 4))  coverage \(fixed(100 * b.coverage, 1))%")

@@ -20,6 +20,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup(title: "Data") var dataOptions: DataOptions
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
+    @OptionGroup(title: "Side features and cold start") var featureOptions: FeatureOptions
 
     @Option(help: "Passes over the training positives (default 20; with --resume, the saved run's plan).")
     var epochs: Int?
@@ -70,6 +71,12 @@ struct Train: ParsableCommand {
         }
         guard patience >= 0 else { throw HogwildError("--patience must be 0 or more (got \(patience))") }
         if patience > 0 && validationFraction == 0 { throw HogwildError("--patience needs --validation-fraction") }
+        if resume != nil && (featureOptions.hybrid || featureOptions.coldItems > 0) {
+            throw HogwildError("--resume cannot be combined with --item-features, --user-features or --cold-items: train afresh")
+        }
+        if featureOptions.hybrid && modelOptions.loss == .warp {
+            throw HogwildError("--item-features and --user-features need --loss margin or bpr, not warp")
+        }
     }
 
     /// A fresh model, or the one `--resume` names with its planned epochs and this run's threads.
@@ -79,7 +86,10 @@ struct Train: ParsableCommand {
             let data = try load(config.seed, nil)
             return (EmbeddingModel(configuration: config, users: data.users, items: data.items), data)
         }
-        let (saved, _) = try ModelFile.load(resume)
+        let (saved, header) = try ModelFile.load(resume)
+        if let features = header.sideFeatures {
+            throw HogwildError("'\(resume)' is a hybrid model (\(features)): its file holds the composed vectors, not the feature tables, so it cannot be resumed; train afresh")
+        }
         var config = saved.configuration
         config.epochs = epochs ?? config.epochs
         config.threads = threads ?? coreCount
@@ -95,12 +105,18 @@ struct Train: ParsableCommand {
         Console.humanToStandardError = logJson
         let k = evaluation.k
         var loadSeconds = 0.0
-        let (model, dataset) = try startingModel { seed, ids in
+        let (model, loaded) = try startingModel { seed, ids in
             let started = Date()
             defer { loadSeconds = Date().timeIntervalSince(started) }
             return try dataOptions.load(seed: seed, ids: ids)
         }
         let config = model.configuration
+        // The cold-start protocol trains and tests on the data set without the cold items.
+        let cold = featureOptions.coldItems > 0 ? try ColdStartSplit(loaded, fraction: featureOptions.coldItems, seed: config.seed) : nil
+        let dataset = cold?.dataset ?? loaded
+        let features = try featureOptions.sideFeatures(for: model, dataset: dataset)
+        // What is evaluated and saved: for a hybrid model, the composed vectors.
+        func scored() -> EmbeddingModel { features?.composedModel(model) ?? model }
         let epochs = config.epochs, first = model.epochsTrained + 1
         chat("data     \(dataset.summary)")
         if dataset.source.synthetic != nil {
@@ -112,6 +128,13 @@ struct Train: ParsableCommand {
         }
         chat("model    \(config.summary)")
         if let resume { chat("resume   \(resume): \(model.epochsTrained) of \(epochs) epochs done") }
+        if let features {
+            if features.items.featureCount > 0 { chat("features item \(features.items.summary)") }
+            if features.users.featureCount > 0 { chat("features user \(features.users.summary)") }
+        }
+        if let cold {
+            chat("cold     \(cold.coldItems.count) of \(dataset.items.count) items held out of training (\(cold.coldPositives.nonZeroCount) positives); never drawn as negatives")
+        }
         // Early stopping trains on `fit` and keeps the tables of the best validation epoch.
         let (fit, validation) = validationFraction > 0
             ? dataset.validationSplit(fraction: validationFraction, seed: config.seed)
@@ -120,7 +143,10 @@ struct Train: ParsableCommand {
             chat("validate \(validation.nonZeroCount) of \(dataset.train.nonZeroCount) training positives held out (fraction \(validationFraction)); best epoch kept")
         }
         var best: (epoch: Int, auc: Double, users: EmbeddingTable, items: EmbeddingTable)? = nil
-        let trainer = try HogwildTrainer(model: model, train: fit)
+        let trainer = try HogwildTrainer(model: model, train: fit, features: features, excludedNegatives: cold?.coldItems ?? [])
+        // With cold items held out, the test and validation rankings are over the warm items only.
+        let testExcluded = cold?.excludingColdItems(dataset.train) ?? dataset.train
+        let validationExcluded = cold?.excludingColdItems(fit) ?? fit
         let hasTest = dataset.test.nonZeroCount > 0
         let redraw = Console.isTerminal && !logJson && !quiet
         var history: [EpochReport] = []
@@ -133,22 +159,23 @@ struct Train: ParsableCommand {
                                     seconds: stats.seconds, tripletsPerSecond: stats.tripletsPerSecond)
             var evaluated = ""
             if hasTest && evalEvery > 0 && e % evalEvery == 0 && e < epochs {
-                let m = AUCEvaluator.evaluate(model: model, train: dataset.train, test: dataset.test, k: k, threads: config.threads,
+                let m = AUCEvaluator.evaluate(model: scored(), train: testExcluded, test: dataset.test, k: k, threads: config.threads,
                                               sampleUsers: evaluation.evalUsers, seed: config.seed)
                 evaluated = "  AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))"
                 entry.auc = m.auc
             }
             var stop = false
             if validationFraction > 0 {
-                let v = AUCEvaluator.evaluate(model: model, train: fit, test: validation, k: k, threads: config.threads,
+                let current = scored()
+                let v = AUCEvaluator.evaluate(model: current, train: validationExcluded, test: validation, k: k, threads: config.threads,
                                               sampleUsers: evaluation.evalUsers, seed: config.seed)
                 entry.validationAUC = v.auc
                 evaluated += "  val AUC \(fixed(v.auc, 4))"
                 if v.auc > (best?.auc ?? -1) {
                     let snapshot = best ?? (e, v.auc, EmbeddingTable(rowCount: model.users.count, dimension: config.dimension),
                                             EmbeddingTable(rowCount: model.items.count, dimension: config.dimension))
-                    snapshot.users.copyContents(from: model.userTable)
-                    snapshot.items.copyContents(from: model.itemTable)
+                    snapshot.users.copyContents(from: current.userTable)
+                    snapshot.items.copyContents(from: current.itemTable)
                     best = (e, v.auc, snapshot.users, snapshot.items)
                 } else if patience > 0, let best, e - best.epoch >= patience {
                     stop = true
@@ -157,8 +184,8 @@ struct Train: ParsableCommand {
             }
             history.append(entry)
             if checkpointEvery > 0 && e % checkpointEvery == 0 && e < epochs, let save {
-                try ModelFile.save(model, to: save, source: dataset.source,
-                                   minRating: dataOptions.minRating, holdout: dataOptions.holdout)
+                try ModelFile.save(scored(), to: save, source: dataset.source, minRating: dataOptions.minRating,
+                                   holdout: dataOptions.holdout, sideFeatures: features.map { _ in featureOptions.description })
             }
             if logJson {
                 emitJSON(EpochEvent(epochs: epochs, report: entry))
@@ -178,17 +205,23 @@ struct Train: ParsableCommand {
                 break
             }
         }
+        let result = scored()
         if let best {
-            model.userTable.copyContents(from: best.users)
-            model.itemTable.copyContents(from: best.items)
+            result.userTable.copyContents(from: best.users)
+            result.itemTable.copyContents(from: best.items)
             chat("best     epoch \(best.epoch): validation AUC \(fixed(best.auc, 4)); its tables are the model's")
         }
         var final: Evaluation? = nil, baselines: [String: Evaluation] = [:]
         if hasTest {
-            (final, baselines) = evaluation.evaluateAndPrint(model, dataset, threads: config.threads, seed: config.seed)
+            (final, baselines) = evaluation.evaluateAndPrint(result, dataset, excluded: testExcluded, threads: config.threads, seed: config.seed)
             if !history.isEmpty { history[history.count - 1].auc = final?.auc }
         } else {
             say("test     no test positives: nothing to evaluate")
+        }
+        let coldStart = cold.map { cold in
+            let c = cold.evaluate(result, k: k, threads: config.threads)
+            say("cold     AUC \(fixed(c.auc, 4))  P@\(k) \(fixed(c.precisionAtK, 4))  R@\(k) \(fixed(c.recallAtK, 4))  ranking the \(cold.coldItems.count) held-out items (\(c.usersEvaluated) users)")
+            return c
         }
         let rate = trainSeconds > 0 ? Double(triplets) / trainSeconds : 0
         if !history.isEmpty {
@@ -196,14 +229,18 @@ struct Train: ParsableCommand {
         }
         if logJson, let final { emitJSON(FinalEvent(evaluation: final, trainSeconds: trainSeconds, tripletsPerSecond: rate)) }
         if let save {
-            try ModelFile.save(model, to: save, source: dataset.source, evaluation: final,
-                               minRating: dataOptions.minRating, holdout: dataOptions.holdout)
+            try ModelFile.save(result, to: save, source: dataset.source, evaluation: final, minRating: dataOptions.minRating,
+                               holdout: dataOptions.holdout, sideFeatures: features.map { _ in featureOptions.description })
             chat("saved    \(save)")
         }
         if report != nil || reportHTML != nil {
-            let r = RunReport(data: dataset.source.name, split: dataset.split, configuration: config, k: k,
+            var r = RunReport(data: dataset.source.name, split: dataset.split, configuration: config, k: k,
                               evaluation: final, baselines: baselines, epochs: model.epochsTrained, trainSeconds: trainSeconds,
                               tripletsPerSecond: rate, history: history)
+            r.coldStart = coldStart
+            r.coldItems = cold?.coldItems.count
+            r.itemFeatures = features.flatMap { $0.items.featureCount > 0 ? $0.items.summary : nil }
+            r.userFeatures = features.flatMap { $0.users.featureCount > 0 ? $0.users.summary : nil }
             if let report { try writeJSON(r, to: report) }
             if let reportHTML { try HTMLReport.writeTraining(r, dataSummary: dataset.summary, to: reportHTML) }
         }
@@ -275,6 +312,12 @@ struct RunReport: Encodable {
     var trainSeconds: Double
     var tripletsPerSecond: Double
     var history: [EpochReport]
+    /// The cold-start protocol's figures (`--cold-items`).
+    var coldStart: Evaluation? = nil
+    var coldItems: Int? = nil
+    /// Side features, one summary line each.
+    var itemFeatures: String? = nil
+    var userFeatures: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case data, split, k, epochs, threads, dim, loss, similarity, history, auc, seed
@@ -288,6 +331,8 @@ struct RunReport: Encodable {
         case tripletsPerSecond = "triplets_per_second"
         case usersEvaluated = "users_evaluated"
         case configuration, baselines, metrics
+        case coldStart = "cold_start", coldStartAUC = "cold_start_auc", coldItems = "cold_items"
+        case itemFeatures = "item_features", userFeatures = "user_features"
     }
 
     func encode(to encoder: Encoder) throws {
@@ -319,5 +364,12 @@ struct RunReport: Encodable {
             try c.encode(e, forKey: .metrics)  // every metric, the per-user AUC distribution included
         }
         if !baselines.isEmpty { try c.encode(baselines, forKey: .baselines) }
+        if let coldStart {
+            try c.encode(coldStart.auc, forKey: .coldStartAUC)
+            try c.encode(coldStart, forKey: .coldStart)
+        }
+        try c.encodeIfPresent(coldItems, forKey: .coldItems)
+        try c.encodeIfPresent(itemFeatures, forKey: .itemFeatures)
+        try c.encodeIfPresent(userFeatures, forKey: .userFeatures)
     }
 }
