@@ -155,8 +155,8 @@ public final class HogwildTrainer: @unchecked Sendable {
             throw HogwildError("training data (\(train.userCount) users, \(train.itemCount) items) does not match the model (\(model.users.count) users, \(model.items.count) items)")
         }
         guard model.items.count >= 2 else { throw HogwildError("training needs at least 2 items (found \(model.items.count))") }
-        if features != nil && (config.loss == .warp || config.loss == .softmax || config.negativeCandidates > 1 || config.optimizer != .sgd) {
-            throw HogwildError("side features (--item-features, --user-features) need --loss margin or bpr (not warp or softmax), with --candidates 1 and --optimizer sgd")
+        if features != nil && (config.loss == .warp || config.optimizer != .sgd) {
+            throw HogwildError("side features (--item-features, --user-features) do not combine with --loss warp or --optimizer adagrad")
         }
         if let features, features.items.entityCount != model.items.count || features.users.entityCount != model.users.count {
             throw HogwildError("the side features do not match the model's users and items")
@@ -303,7 +303,7 @@ public final class HogwildTrainer: @unchecked Sendable {
 
     /// Runs `body` on one worker's shuffled shard of the epoch with raw views of everything a
     /// shard loop needs. The view is valid only inside `body`: do not escape it.
-    private func withShard(worker: Int, epoch: Int, _ body: (ShardView, inout RandomSource) -> WorkerTally) -> WorkerTally {
+    func withShard(worker: Int, epoch: Int, _ body: (ShardView, inout RandomSource) -> WorkerTally) -> WorkerTally {
         let plan = shardPlan(worker: worker, epoch: epoch)
         guard plan.count > 0 else { return WorkerTally() }
         var rng = RandomSource.stream(seed: model.configuration.seed, epoch: epoch, worker: worker)

@@ -330,8 +330,10 @@ extension TripletStep {
     /// With `adagrad`, each row's rate is `lr/√G` after adding `|∂row|²/count` to its accumulator
     /// `G` (see `AdagradSlots`).
     ///
-    /// Preconditions (not checked): `itemCount ≥ 1`; the rows are `count` floats each, distinct
-    /// and not overlapping; `scratch` holds `count + 3·itemCount` floats.
+    /// Preconditions (not checked): `itemCount ≥ 1`; the rows are `count` floats each and the user
+    /// row overlaps none of them; `scratch` holds `count + 3·itemCount` floats. An item row may
+    /// appear more than once (negatives are drawn with replacement): each copy takes its step in
+    /// turn, so a later copy's user gradient reads the row after the earlier copies' updates.
     ///
     /// - Returns: the loss before the step, and whether a negative scored at least as high as the
     ///   positive.

@@ -224,6 +224,58 @@ struct HybridModelTests {
         }
     }
 
+    /// The softmax loss through a hybrid model: one step against `θ − lr·∇L(θ)` as above, with
+    /// the positive and one negative (item 1). A draw of the positive skips the pair, so epochs
+    /// run (at a constant rate) until one trains.
+    @Test(arguments: [Similarity.cosine, .dot])
+    func hybridSoftmaxStepIsTheGradientStepOnOwnAndFeatureRows(similarity: Similarity) throws {
+        let lr = 0.1, temperature = 0.5
+        let (model, features, train) = try Self.tinyModel({ c in
+            c.learningRate = Float(lr); c.finalLearningRateFraction = 1; c.loss = .softmax; c.similarity = similarity
+            c.negativeCandidates = 1; c.temperature = Float(temperature); c.epochs = 100
+        }, seed: 12)
+        let tables = [model.userTable, model.itemTable, features.userTable, features.itemTable]
+        let read = { tables.flatMap { t in (0..<t.rowCount).map { t.row($0).map(Double.init) } } }
+        func total(_ θ: [[Double]]) -> Double {
+            let mean = { (rows: [[Double]]) in (0..<5).map { c in rows.reduce(0) { $0 + $1[c] } / Double(rows.count) } }
+            let add = { (a: [Double], b: [Double]) in zip(a, b).map(+) }
+            let u = add(θ[0], mean([θ[3], θ[4]])), p = add(θ[1], mean([θ[5], θ[6]])), n = add(θ[2], mean([θ[6], θ[7]]))
+            func s(_ a: [Double], _ b: [Double]) -> Double {
+                let d = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+                guard similarity == .cosine else { return d }
+                return d / (a.reduce(0) { $0 + $1 * $1 } * b.reduce(0) { $0 + $1 * $1 }).squareRoot()
+            }
+            let zp = s(u, p) / temperature, zn = s(u, n) / temperature
+            return log(exp(zp) + exp(zn)) - zp
+        }
+        let trainer = try HogwildTrainer(model: model, train: train, features: features)
+        var theta = read()
+        var trained = false
+        for _ in 0..<30 {
+            theta = read()
+            if try trainer.trainEpoch().triplets == 1 { trained = true; break }
+            #expect(read() == theta, "a skipped pair moved a row")
+        }
+        try #require(trained, "30 epochs drew only the positive")
+        let step = 1e-6
+        var expected = theta
+        for r in theta.indices {
+            for c in 0..<5 {
+                var plus = theta, minus = theta
+                plus[r][c] += step
+                minus[r][c] -= step
+                expected[r][c] -= lr * (total(plus) - total(minus)) / (2 * step)
+            }
+        }
+        let after = read()
+        for r in theta.indices {
+            for c in 0..<5 {
+                #expect(abs(after[r][c] - expected[r][c]) <= 2e-5 * max(1, abs(expected[r][c])),
+                        "softmax on \(similarity): row \(r)[\(c)] is \(after[r][c]), expected \(expected[r][c])")
+            }
+        }
+    }
+
     @Test func composedModelAddsTheFeatureMean() throws {
         let (model, features, _) = try Self.tinyModel({ _ in }, seed: 3)
         let composed = features.composedModel(model)
@@ -264,8 +316,12 @@ struct HybridModelTests {
     /// Planted clusters of items, each with its cluster as its only feature. A fifth of the items
     /// is held out of training: a hybrid model ranks them for their cluster's users, a
     /// collaborative one cannot; and training never touches a held-out item's own row.
-    @Test(arguments: [(Similarity.cosine, 1), (.dot, 1)])
-    func coldItemsArePlacedByTheirFeatures(similarity: Similarity, threads: Int) throws {
+    @Test(arguments: [(Similarity.cosine, Loss.margin, 1), (.dot, .bpr, 1), (.cosine, .softmax, 1), (.cosine, .margin, 8)])
+    func coldItemsArePlacedByTheirFeatures(similarity: Similarity, loss: Loss, candidates: Int) throws {
+        try coldItemsArePlacedByTheirFeatures(similarity: similarity, loss: loss, candidates: candidates, threads: 1)
+    }
+
+    func coldItemsArePlacedByTheirFeatures(similarity: Similarity, loss: Loss, candidates: Int, threads: Int) throws {
         let users = 120, items = 100, clusters = 4
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
@@ -286,7 +342,10 @@ struct HybridModelTests {
             config.epochs = 6
             config.threads = threads
             config.similarity = similarity
-            if similarity == .dot { config.loss = .bpr; config.learningRate = 0.1; config.initScale = 0.1 }
+            config.loss = loss
+            config.negativeCandidates = candidates
+            if similarity == .dot { config.learningRate = 0.1; config.initScale = 0.1 }
+            if loss == .softmax { config.temperature = 0.25; config.learningRate = 0.2 }
             let model = EmbeddingModel(configuration: config, users: dataset.users, items: dataset.items)
             let features = hybrid ? try SideFeatures(model: model, items: itemFeatures, users: nil) : nil
             let coldRows = cold.coldItems.map { model.itemTable.row(Int($0)) }
@@ -295,16 +354,16 @@ struct HybridModelTests {
             #expect(cold.coldItems.map { model.itemTable.row(Int($0)) } == coldRows, "a held-out item's own row was trained")
             aucs[hybrid] = cold.evaluate(features?.composedModel(model) ?? model, threads: 2).auc
         }
-        #expect(abs(aucs[false]! - 0.5) < 0.1, "collaborative cold AUC \(aucs[false]!)")
+        #expect(abs(aucs[false]! - 0.5) < 0.1, "\(loss), \(candidates) candidates: collaborative cold AUC \(aucs[false]!)")
         // A cold item's vector is its cluster's, so same-cluster cold items tie: that caps the AUC at ≈ 0.93.
-        #expect(aucs[true]! > 0.9, "hybrid cold AUC \(aucs[true]!)")
+        #expect(aucs[true]! > 0.9, "\(loss), \(candidates) candidates: hybrid cold AUC \(aucs[true]!)")
     }
 
     /// Several workers share the feature rows without locks — the intended Hogwild race, so
     /// the ThreadSanitizer run leaves this out.
     @Test(.enabled(if: !underThreadSanitizer, "Hogwild feature-row races are intended"))
     func severalWorkersTrainAHybridModel() throws {
-        try coldItemsArePlacedByTheirFeatures(similarity: .cosine, threads: 3)
+        try coldItemsArePlacedByTheirFeatures(similarity: .cosine, loss: .margin, candidates: 1, threads: 3)
     }
 }
 
