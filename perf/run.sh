@@ -29,7 +29,8 @@ echo "== kernels"
 $bin bench --kernels --repeats "$repeats" --report "$out/kernels.json"
 
 echo "== training throughput on ml-100k (dim 64)"
-$bin bench --data ml-100k --threads 1,2 --repeats "$repeats" --report "$out/train-ml-100k-cosine-margin.json"
+$bin bench --data ml-100k --threads 1,2 --repeats "$repeats" --loss margin --report "$out/train-ml-100k-cosine-margin.json"
+$bin bench --data ml-100k --threads 1,2 --repeats "$repeats" --report "$out/train-ml-100k-softmax.json"
 $bin bench --data ml-100k --threads 1,2 --repeats "$repeats" --loss margin --similarity dot --report "$out/train-ml-100k-dot-margin.json"
 $bin bench --data ml-100k --threads 1,2 --repeats "$repeats" --loss bpr --similarity dot --report "$out/train-ml-100k-bpr.json"
 
@@ -37,7 +38,7 @@ echo "== contention under Zipf-popular items: 200k users × 2k items (hot rows s
 for z in 0.5 1.0 1.5; do
   f="$scratch/zipf-$z.hgwi"
   [ -f "$f" ] || $bin synth --users 200000 --items 2000 --interactions 6000000 --clusters 16 --zipf "$z" --seed 1 --out "$f" >/dev/null
-  $bin bench --data "$f" --threads 1,2 --epochs 2 --repeats "$repeats" --report "$out/train-zipf-$z.json" | tail -4 | head -2
+  $bin bench --data "$f" --threads 1,2 --epochs 2 --repeats "$repeats" --loss margin --report "$out/train-zipf-$z.json" | tail -4 | head -2
 done
 
 echo "== accuracy with every fast path on (defaults, 2 threads, 3 seeds)"
@@ -59,8 +60,8 @@ if [ -z "${QUICK:-}" ]; then
   echo "== large synthetic set: 2M users × 200k items, ~60M interactions (tables exceed L3)"
   big="$scratch/synthetic-2M-200k-60M.hgwi"
   [ -f "$big" ] || $bin synth --users 2000000 --items 200000 --interactions 60000000 --seed 1 --out "$big"
-  $bin bench --data "$big" --threads 1,2 --epochs 1 --repeats 3 --report "$out/train-synthetic-large.json"
-  $bin bench --data "$big" --threads 1,2 --epochs 1 --repeats 3 --negatives unseen --report "$out/train-synthetic-large-unseen.json"
+  $bin bench --data "$big" --threads 1,2 --epochs 1 --repeats 3 --loss margin --negatives uniform --report "$out/train-synthetic-large.json"
+  $bin bench --data "$big" --threads 1,2 --epochs 1 --repeats 3 --loss margin --negatives unseen --report "$out/train-synthetic-large-unseen.json"
   echo "== implicit BPR on the large set (1 epoch), hogwild BPR beside it"
   perf/.venv-compare/bin/python perf/compare/reference_bench.py --data "$big" --libraries implicit \
     --epochs 1 --repeats 1 --hogwild "$bin" --hogwild-args "--loss bpr --similarity dot" \

@@ -42,15 +42,19 @@ public enum Optimizer: String, Codable, Sendable, CaseIterable {
 }
 
 /// Every hyper-parameter of a training run.
+///
+/// `TrainingConfiguration()` is the most accurate setup found (the sampled softmax, see
+/// `init(loss:similarity:)`); to use another loss, start from `init(loss:similarity:)`, which
+/// also sets the learning rate, negatives and temperature that suit it.
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Embedding width.
     public var dimension = 64
-    public var loss = Loss.margin
+    public var loss = Loss.softmax
     public var similarity = Similarity.cosine
-    /// The hinge margin (margin loss only).
+    /// The hinge margin (margin and WARP losses).
     public var margin: Float = 0.6
     /// The learning rate at the start; it decays linearly to `finalLearningRateFraction` of that.
-    public var learningRate: Float = 0.5
+    public var learningRate: Float = 0.2
     public var finalLearningRateFraction: Float = 0.0
     /// L2 regularisation strength, applied to the rows each update moves.
     public var l2: Float = 0
@@ -58,7 +62,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Worker threads.
     public var threads = 1
     public var seed: UInt64 = 1
-    public var negatives = NegativeSampling.unseen
+    public var negatives = NegativeSampling.uniform
     /// The standard deviation of the initial row entries, divided by √dimension.
     public var initScale: Float = 1.0
     /// WARP: negatives drawn per positive before giving up.
@@ -69,13 +73,52 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Negatives drawn per training pair. Margin and BPR: all are scored and the triplet is formed
     /// with the highest-scoring one — hard-negative mining (1: a plain random negative). Softmax:
     /// all enter the denominator. Not used by WARP.
-    public var negativeCandidates = 1
+    public var negativeCandidates = 24
     public var optimizer = Optimizer.sgd
     /// Softmax loss: the temperature dividing the similarities (smaller: sharper focus on the
     /// hardest negatives).
-    public var temperature: Float = 0.1
+    public var temperature: Float = 0.25
 
+    /// The defaults: `init(loss: .softmax, similarity: .cosine)`.
     public init() {}
+
+    /// The defaults for `loss` on `similarity`, chosen on a validation split of ml-100k's
+    /// training data (`perf/tune.sh`, `perf/grids/`):
+    ///
+    /// | loss | similarity | learning rate | negatives per pair | sampling | other |
+    /// |---|---|---|---|---|---|
+    /// | softmax | cosine | 0.2 | 24 | uniform | τ 0.25 |
+    /// | softmax | dot | 0.3 | 24 | uniform | τ 1, L2 0.05 |
+    /// | margin | cosine | 0.5 | 1 | unseen | margin 0.6 — the fastest step |
+    /// | margin, bpr | dot | 0.02 | 1 | unseen | |
+    /// | warp | cosine | 0.05 | ≤ 50 | unseen | margin 0.6 |
+    /// | warp | dot | 0.02 | ≤ 50 | unseen | margin 1 |
+    ///
+    /// Dot-product models start from smaller rows (`initScale` 0.1).
+    public init(loss: Loss, similarity: Similarity = .cosine) {
+        self.loss = loss
+        self.similarity = similarity
+        initScale = similarity == .cosine ? 1 : 0.1
+        switch loss {
+        case .softmax:
+            negatives = .uniform
+            negativeCandidates = 24
+            if similarity == .cosine {
+                learningRate = 0.2; temperature = 0.25
+            } else {
+                learningRate = 0.3; temperature = 1; l2 = 0.05
+            }
+        case .margin, .bpr:
+            negatives = .unseen
+            negativeCandidates = 1
+            learningRate = similarity == .cosine ? 0.5 : 0.02
+        case .warp:
+            negatives = .unseen
+            negativeCandidates = 1
+            learningRate = similarity == .cosine ? 0.05 : 0.02
+            margin = similarity == .cosine ? 0.6 : 1
+        }
+    }
 
     /// Checks every value; the message names the flag.
     public func validate() throws {
@@ -111,10 +154,12 @@ extension TrainingConfiguration {
     /// Decodes a configuration; keys added after a model file was written take their defaults.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainingConfiguration()
-        dimension = try c.decode(Int.self, forKey: .dimension)
         loss = try c.decode(Loss.self, forKey: .loss)
         similarity = try c.decode(Similarity.self, forKey: .similarity)
+        // Files written before a key existed were trained as that key's old default: 1
+        // candidate, SGD (what `init(loss:similarity:)` gives for the losses of that time).
+        let d = TrainingConfiguration(loss: loss, similarity: similarity)
+        dimension = try c.decode(Int.self, forKey: .dimension)
         margin = try c.decodeIfPresent(Float.self, forKey: .margin) ?? d.margin
         learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
         finalLearningRateFraction = try c.decodeIfPresent(Float.self, forKey: .finalLearningRateFraction) ?? d.finalLearningRateFraction

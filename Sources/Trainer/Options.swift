@@ -88,45 +88,48 @@ struct ModelDataOptions: ParsableArguments {
     }
 }
 
-/// The model's hyper-parameters.
+/// The model's hyper-parameters. Unset flags take the defaults of the chosen loss and
+/// similarity (`TrainingConfiguration(loss:similarity:)`).
 struct ModelOptions: ParsableArguments {
     @Option(help: "Embedding dimension.")
     var dim = 64
 
-    @Option(help: "Loss: margin (hinge), bpr (needs --similarity dot), warp (margin with rank-weighted, sampled-until-violating negatives) or softmax (sampled softmax over the positive and --candidates negatives, see --temperature).")
-    var loss = Loss.margin
+    @Option(help: ArgumentHelp(
+        "Loss: softmax (default, the most accurate), margin (the fastest), warp or bpr.",
+        discussion: "softmax: sampled softmax over the positive and --candidates random negatives, on similarities divided by --temperature. margin: hinge max(0, m − s(u,p) + s(u,n)), one negative per pair (or the hardest of --candidates). warp: margin with negatives drawn until one violates it, rank-weighted. bpr: −log σ(u·p − u·n), needs --similarity dot. Each loss brings its own tuned defaults for --lr, --candidates, --negatives and --temperature (README: Ranking quality)."))
+    var loss: Loss = .softmax
 
     @Option(help: "Similarity: cosine or dot.")
-    var similarity = Similarity.cosine
+    var similarity: Similarity = .cosine
 
-    @Option(help: "Hinge margin for --loss margin.")
-    var margin: Float = 0.6
+    @Option(help: "Hinge margin for --loss margin and warp. (default: 0.6; 1 for warp on dot)")
+    var margin: Float?
 
-    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. Default: 0.5 for cosine, 0.02 for dot (tuned on a validation split of ml-100k, see perf/tune-defaults.sh).")
+    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. (default: per loss: softmax 0.2, margin 0.5, warp 0.05 on cosine; 0.3, 0.02, 0.02 on dot)")
     var learningRate: Float?
 
     @Option(help: "Learning rate at the end, as a fraction of --lr.")
     var finalLrFraction: Float = 0
 
-    @Option(help: "L2 regularisation, applied to the rows each update moves.")
-    var l2: Float = 0
+    @Option(help: "L2 regularisation, applied to the rows each update moves. (default: 0; 0.05 for softmax on dot)")
+    var l2: Float?
 
-    @Option(help: "Negatives: unseen (not the user's training positives) or uniform (any item but the positive).")
+    @Option(help: "Negatives: uniform (any item but the positive) or unseen (not one of the user's training positives). (default: uniform for softmax, else unseen)")
     var negatives: NegativeSampling?
 
-    @Option(help: "Initial entries are N(0, (init-scale/√dim)²).")
+    @Option(help: "Initial entries are N(0, (init-scale/√dim)²). (default: 1 for cosine, 0.1 for dot)")
     var initScale: Float?
 
     @Option(help: "WARP: negatives drawn per positive before giving up.")
     var maxSampled = 50
 
-    @Option(help: "Softmax loss: temperature dividing the similarities.")
-    var temperature: Float = 0.1
+    @Option(help: "Softmax loss: the temperature dividing the similarities. (default: 0.25; 1 on dot)")
+    var temperature: Float?
 
     @Option(help: "Optimiser: sgd, or adagrad (per-row: each row's step shrinks with its accumulated squared gradients).")
     var optimizer = Optimizer.sgd
 
-    @Option(help: "Negatives drawn per training pair. margin and bpr train on the highest-scoring one (hard-negative mining; 1: a plain random negative); softmax puts them all in its denominator. Default: 16 for softmax, else 1.")
+    @Option(help: "Negatives drawn per training pair. margin and bpr train on the highest-scoring one (hard-negative mining; 1: a plain random negative); softmax puts them all in its denominator. (default: 24 for softmax, else 1)")
     var candidates: Int?
 
     @Option(help: "Draw negatives ∝ item popularity^x (0: uniform; 1: from the interaction log, as LightFM and implicit do).")
@@ -135,26 +138,25 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Random seed (initialisation, shuffling, sampling, holdout).")
     var seed: UInt64 = 1
 
-    /// The configuration, with `defaultNegatives` when --negatives is not given.
-    func configuration(epochs: Int, threads: Int, defaultNegatives: NegativeSampling = .unseen) throws -> TrainingConfiguration {
-        var c = TrainingConfiguration()
+    /// The configuration: the loss's defaults, then every flag given, with `defaultNegatives`
+    /// (when set) instead of the loss's sampling when --negatives is not given.
+    func configuration(epochs: Int, threads: Int, defaultNegatives: NegativeSampling? = nil) throws -> TrainingConfiguration {
+        var c = TrainingConfiguration(loss: loss, similarity: similarity)
         c.dimension = dim
-        c.loss = loss
-        c.similarity = similarity
-        c.margin = margin
-        c.learningRate = learningRate ?? (similarity == .cosine ? 0.5 : 0.02)
+        if let margin { c.margin = margin }
+        if let learningRate { c.learningRate = learningRate }
         c.finalLearningRateFraction = finalLrFraction
-        c.l2 = l2
+        if let l2 { c.l2 = l2 }
         c.epochs = epochs
         c.threads = threads
         c.seed = seed
-        c.negatives = negatives ?? defaultNegatives
-        c.initScale = initScale ?? (similarity == .cosine ? 1.0 : 0.1)
+        if let sampling = negatives ?? defaultNegatives { c.negatives = sampling }
+        if let initScale { c.initScale = initScale }
         c.maxSampled = maxSampled
         c.negativeExponent = negExponent
-        c.negativeCandidates = candidates ?? (loss == .softmax ? 16 : 1)
+        if let candidates { c.negativeCandidates = candidates }
         c.optimizer = optimizer
-        c.temperature = temperature
+        if let temperature { c.temperature = temperature }
         try c.validate()
         return c
     }

@@ -80,7 +80,7 @@ struct EvaluatorTests {
     /// re-implementation, for both similarities, and independent of the thread count.
     @Test(arguments: [Similarity.cosine, .dot])
     func evaluateMatchesIndependentComputation(similarity: Similarity) {
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = 5
         config.similarity = similarity
         config.loss = similarity == .dot ? .bpr : .margin

@@ -51,7 +51,7 @@ func norm(_ row: [Float]) -> Double { row.reduce(0.0) { $0 + Double($1) * Double
 struct ExportTests {
     /// 5 users ("ü0"…) and 9 items ("item 0"…, with spaces) of dimension 7; item 4 is all zeros.
     static func model(similarity: Similarity = .cosine) -> EmbeddingModel {
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = 7
         config.seed = 3
         config.similarity = similarity

@@ -135,7 +135,7 @@ struct HybridModelTests {
     /// negative shares h with the positive. Every row is set from `seed`, own rows included.
     static func tinyModel(_ configure: (inout TrainingConfiguration) -> Void, seed: UInt64) throws
         -> (EmbeddingModel, SideFeatures, InteractionMatrix) {
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = 5  // padded to a 16-float stride: the padding must stay zero
         config.epochs = 1
         config.threads = 1
@@ -292,7 +292,7 @@ struct HybridModelTests {
     }
 
     @Test func ownRowsOfEntitiesWithFeaturesStartScaled() throws {
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = 8
         let items = FeatureMatrix(entityCount: 3, assignments: [(1, "x")], origin: "test")
         for scale: Float in [0, 0.5] {
@@ -337,7 +337,7 @@ struct HybridModelTests {
         let itemFeatures = FeatureMatrix(entityCount: dataset.items.count, assignments: assignments, origin: "test")
         var aucs: [Bool: Double] = [:]
         for hybrid in [false, true] {
-            var config = TrainingConfiguration()
+            var config = TrainingConfiguration(loss: .margin)
             config.dimension = 16
             config.epochs = 6
             config.threads = threads
@@ -415,7 +415,7 @@ struct ColdStartTests {
         defer { folder.cleanup() }
         let data = try Self.dataset(in: folder)
         let split = try ColdStartSplit(data, fraction: 0.3, seed: 8)
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = 6
         config.seed = 13
         let model = EmbeddingModel(configuration: config, users: data.users, items: data.items)

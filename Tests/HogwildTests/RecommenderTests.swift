@@ -9,7 +9,7 @@ struct RecommenderTests {
     /// A random model of `users` × `items` rows of dimension `dimension`, Gaussian entries.
     static func model(users: Int = 6, items: Int = 57, dimension: Int = 13, similarity: Similarity,
                       seed: UInt64 = 5) -> EmbeddingModel {
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = dimension
         config.similarity = similarity
         config.seed = seed

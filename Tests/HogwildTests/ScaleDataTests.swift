@@ -40,7 +40,7 @@ struct ScaleDataTests {
 
     @Test func plantedClustersAreLearnable() throws {
         let (train, test) = SyntheticData.generate(Self.small(), threads: 2)
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = 16
         config.epochs = 10
         let model = EmbeddingModel(configuration: config, users: IDMap(denseCount: 700), items: IDMap(denseCount: 300))
@@ -97,7 +97,7 @@ struct ScaleDataTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         try InteractionFile.write(train: train, test: test, to: "\(folder.path)/d.hgwi")
-        let model = EmbeddingModel(configuration: TrainingConfiguration(), users: IDMap(denseCount: 700), items: IDMap(denseCount: 300))
+        let model = EmbeddingModel(configuration: TrainingConfiguration(loss: .margin), users: IDMap(denseCount: 700), items: IDMap(denseCount: 300))
         try ModelFile.save(model, to: "\(folder.path)/m.hgw")
         let (loaded, _) = try ModelFile.load("\(folder.path)/m.hgw")
         let d = try Dataset.load(DataSource(name: "d", trainFile: "\(folder.path)/d.hgwi"), minRating: 4, holdout: 0, seed: 1,
@@ -126,7 +126,7 @@ struct AliasTableTests {
 
     @Test func popularityWeightedNegativesTrain() throws {
         let (train, test) = SyntheticData.generate(ScaleDataTests.small(), threads: 1)
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = 16
         config.negativeExponent = 0.5
         let model = EmbeddingModel(configuration: config, users: IDMap(denseCount: 700), items: IDMap(denseCount: 300))

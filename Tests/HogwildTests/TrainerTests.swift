@@ -10,7 +10,7 @@ let underThreadSanitizer = ProcessInfo.processInfo.environment["HOGWILD_TSAN"] !
 @Suite("Hogwild trainer")
 struct HogwildTrainerTests {
     static func setup(_ configure: (inout TrainingConfiguration) -> Void) throws -> (EmbeddingModel, HogwildTrainer, InteractionMatrix, InteractionMatrix) {
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = 16
         config.epochs = 8
         config.threads = 1
@@ -103,7 +103,7 @@ struct HogwildTrainerTests {
         let users = 60, items = 40, dimension = 8
         let (tu, ti) = plantedInteractions(users: users, items: items, clusters: 4, perUser: 6, seed: 3)
         let train = InteractionMatrix(userCount: users, itemCount: items + 1, users: tu, items: ti)
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = dimension; config.epochs = 1; config.threads = 1; config.seed = 2
         config.loss = loss; config.similarity = loss == .bpr ? .dot : .cosine
         config.negativeCandidates = 256; config.learningRate = 0.001; config.margin = 2.5; config.initScale = 1
@@ -184,7 +184,7 @@ struct ModelFileTests {
     @Test func roundTripAndDamage() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        var config = TrainingConfiguration()
+        var config = TrainingConfiguration(loss: .margin)
         config.dimension = 7
         config.seed = 3
         let model = EmbeddingModel(configuration: config, users: idMap(5, prefix: "ü"), items: idMap(9, prefix: "item "))

@@ -33,9 +33,15 @@ enum SupportError: Error, CustomStringConvertible {
     }
 }
 
-/// The built `hogwild` executable: in the directory of the running test binary (resolved from
-/// /proc/self/exe), or in a folder above `Bundle.main.bundleURL`.
+/// The built `hogwild` executable: `$HOGWILD_BIN` when set (`make test` points it at the release
+/// build: the CLI tests train on ml-100k, and debug SIMD code is ~40× slower), else the one in the
+/// directory of the running test binary (resolved from /proc/self/exe), or in a folder above
+/// `Bundle.main.bundleURL`.
 func hogwildExecutable() throws -> URL {
+    if let path = ProcessInfo.processInfo.environment["HOGWILD_BIN"], !path.isEmpty {
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw SupportError.binaryNotFound([path]) }
+        return URL(fileURLWithPath: path)
+    }
     var candidates: [URL] = []
     let selfExe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     candidates.append(selfExe.deletingLastPathComponent())
