@@ -28,6 +28,28 @@ public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
     case unseen
 }
 
+/// What scores a (user, item) pair.
+public enum Matcher: String, Codable, Sendable, CaseIterable {
+    /// The rows' cosine or dot product (`Similarity`).
+    case bilinear
+    /// A one-hidden-layer network over the concatenated rows, `w2 · relu(Wu·u + Wi·i + b1)`
+    /// (`DeepMatcher`), trained jointly with the rows.
+    case mlp
+}
+
+/// How the MLP matcher's dense weights are shared by the training workers.
+public enum DenseWeightSharing: String, Codable, Sendable, CaseIterable {
+    /// Every worker reads and writes the one set of weights with no lock (Hogwild on dense
+    /// parameters: every step writes every active weight row, so workers collide constantly).
+    case shared
+    /// Every worker trains its own copy; the copies are averaged every `mergeEvery` triplets
+    /// per worker (and at the end of each epoch).
+    case averaged
+    /// Every worker trains its own copy; every `mergeEvery` triplets per worker the changes of
+    /// all copies since the last merge are added to the model.
+    case summed
+}
+
 /// Every hyper-parameter of a training run.
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Embedding width.
@@ -53,6 +75,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Negatives are drawn ∝ (training positives of the item)^exponent; 0 is uniform, 1 is
     /// popularity-weighted as LightFM's and implicit's samplers draw from the interaction log.
     public var negativeExponent = 0.0
+    /// How pairs are scored: the rows' similarity, or an MLP over them.
+    public var matcher = Matcher.bilinear
+    /// MLP matcher: hidden units.
+    public var hidden = 128
+    /// MLP matcher: how workers share the dense weights.
+    public var denseWeights = DenseWeightSharing.averaged
+    /// MLP matcher with averaged dense weights: triplets per worker between averagings.
+    public var mergeEvery = 1_000
 
     public init() {}
 
@@ -70,10 +100,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(l2.isFinite && l2 >= 0, "--l2 must be a finite number ≥ 0 (got \(l2))")
         try check(margin.isFinite && margin >= 0, "--margin must be a finite number ≥ 0 (got \(margin))")
         try check(initScale.isFinite && initScale > 0, "--init-scale must be a positive finite number (got \(initScale))")
-        try check(!(loss == .bpr && similarity == .cosine), "--loss bpr needs --similarity dot")
+        try check(!(loss == .bpr && similarity == .cosine && matcher == .bilinear), "--loss bpr needs --similarity dot")
         try check(maxSampled >= 1, "--max-sampled must be at least 1 (got \(maxSampled))")
         try check(negativeExponent.isFinite && negativeExponent >= 0 && negativeExponent <= 4,
                   "--neg-exponent must be between 0 and 4 (got \(negativeExponent))")
+        try check(hidden >= 1 && hidden <= 4096, "--hidden must be between 1 and 4096 (got \(hidden))")
+        try check(mergeEvery >= 1, "--merge-every must be at least 1 (got \(mergeEvery))")
+        try check(!(matcher == .mlp && loss == .warp), "--loss warp is not supported with --matcher mlp (use margin or bpr)")
     }
 }
 
@@ -81,6 +114,7 @@ extension TrainingConfiguration {
     enum CodingKeys: String, CodingKey {
         case dimension, loss, similarity, margin, learningRate, finalLearningRateFraction, l2, epochs
         case threads, seed, negatives, initScale, maxSampled, negativeExponent
+        case matcher, hidden, denseWeights, mergeEvery
     }
 
     /// Decodes a configuration; keys added after a model file was written take their defaults.
@@ -101,5 +135,9 @@ extension TrainingConfiguration {
         initScale = try c.decodeIfPresent(Float.self, forKey: .initScale) ?? d.initScale
         maxSampled = try c.decodeIfPresent(Int.self, forKey: .maxSampled) ?? d.maxSampled
         negativeExponent = try c.decodeIfPresent(Double.self, forKey: .negativeExponent) ?? d.negativeExponent
+        matcher = try c.decodeIfPresent(Matcher.self, forKey: .matcher) ?? d.matcher
+        hidden = try c.decodeIfPresent(Int.self, forKey: .hidden) ?? d.hidden
+        denseWeights = try c.decodeIfPresent(DenseWeightSharing.self, forKey: .denseWeights) ?? d.denseWeights
+        mergeEvery = try c.decodeIfPresent(Int.self, forKey: .mergeEvery) ?? d.mergeEvery
     }
 }

@@ -161,6 +161,7 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// - Throws: if the loss stops being finite (the learning rate is too high).
     @discardableResult
     public func trainEpoch() throws -> EpochStatistics {
+        if let network = model.network { return try trainDeepEpoch(network) }  // DeepTrainer.swift
         let config = model.configuration
         let epoch = model.epochsTrained
         let started = DispatchTime.now().uptimeNanoseconds
@@ -195,14 +196,14 @@ public final class HogwildTrainer: @unchecked Sendable {
     }
 
     /// Calls `body` with the popularity sampler, or `nil` for uniform negatives.
-    private func withNegativeSampler<R>(_ body: (AliasTable.UnsafeSampler?) -> R) -> R {
+    func withNegativeSampler<R>(_ body: (AliasTable.UnsafeSampler?) -> R) -> R {
         if let negativeTable { return negativeTable.withUnsafeSampler { body($0) } }
         return body(nil)
     }
 
     /// A worker's share of an epoch: where its shard starts, its length, and the linear learning
     /// rate across it (`lrStart − lrSlope · i` at its i-th triplet).
-    private func shardPlan(worker: Int, epoch: Int) -> (start: Int, count: Int, lrStart: Float, lrSlope: Float) {
+    func shardPlan(worker: Int, epoch: Int) -> (start: Int, count: Int, lrStart: Float, lrSlope: Float) {
         let start = shardStarts[worker], count = shardStarts[worker + 1] - start
         let epochs = Double(max(model.configuration.epochs, 1))
         let lrStart = learningRate(atProgress: Double(epoch) / epochs)
@@ -212,7 +213,7 @@ public final class HogwildTrainer: @unchecked Sendable {
 
     /// Fisher–Yates over one worker's shard, with that worker's generator.
     @inline(__always)
-    private static func shuffle(_ shard: UnsafeMutablePointer<TrainingPair>, count: Int, _ rng: inout RandomSource) {
+    static func shuffle(_ shard: UnsafeMutablePointer<TrainingPair>, count: Int, _ rng: inout RandomSource) {
         var k = count - 1
         while k > 0 {
             let j = rng.next(below: k + 1)

@@ -5,6 +5,8 @@ import Hogwild
 extension Loss: ExpressibleByArgument {}
 extension Similarity: ExpressibleByArgument {}
 extension NegativeSampling: ExpressibleByArgument {}
+extension Matcher: ExpressibleByArgument {}
+extension DenseWeightSharing: ExpressibleByArgument {}
 
 /// Where the interactions come from.
 struct DataOptions: ParsableArguments {
@@ -91,13 +93,25 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Loss: margin (hinge), bpr (needs --similarity dot) or warp (margin with rank-weighted, sampled-until-violating negatives).")
     var loss = Loss.margin
 
-    @Option(help: "Similarity: cosine or dot.")
-    var similarity = Similarity.cosine
+    @Option(help: "Similarity of the bilinear matcher: cosine (default) or dot.")
+    var similarity: Similarity?
 
-    @Option(help: "Hinge margin for --loss margin.")
-    var margin: Float = 0.6
+    @Option(help: "Scores: bilinear (the rows' similarity) or mlp (w2·relu(Wu·u + Wi·i + b1), a ReLU network over the concatenated rows trained with them; --loss margin or bpr). eval and recommend score through the saved network; similar keeps ranking item rows by cosine.")
+    var matcher = Matcher.bilinear
 
-    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. Default: 0.5 for cosine, 0.02 for dot (tuned on a validation split of ml-100k, see perf/tune-defaults.sh).")
+    @Option(help: "MLP matcher: hidden units (default 128).")
+    var hidden: Int?
+
+    @Option(help: "MLP matcher on several threads: averaged (default: each worker trains its own copy of the dense weights, and the copies are averaged every --merge-every triplets), summed (likewise, but the copies' changes are added up) or shared (one copy, written lock-free by all workers).")
+    var denseWeights: DenseWeightSharing?
+
+    @Option(help: "MLP matcher with per-worker dense weights: triplets per worker between merges (default 1000).")
+    var mergeEvery: Int?
+
+    @Option(help: "Hinge margin for --loss margin. Default: 0.6 (bilinear), \(ModelOptions.mlpDefaults.margin) (mlp).")
+    var margin: Float?
+
+    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. Default: 0.5 for cosine, 0.02 for dot, \(ModelOptions.mlpDefaults.learningRate) for mlp (tuned on a validation split of ml-100k, see perf/tune-defaults.sh and perf/deep.sh).")
     var learningRate: Float?
 
     @Option(help: "Learning rate at the end, as a fraction of --lr.")
@@ -121,21 +135,41 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Random seed (initialisation, shuffling, sampling, holdout).")
     var seed: UInt64 = 1
 
+    /// The MLP matcher's defaults, chosen on a validation split of ml-100k (perf/deep.sh).
+    static let mlpDefaults = (margin: Float(1.0), learningRate: Float(0.05), initScale: Float(1.0))
+
     /// The configuration, with `defaultNegatives` when --negatives is not given.
     func configuration(epochs: Int, threads: Int, defaultNegatives: NegativeSampling = .unseen) throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
+        let mlp = matcher == .mlp
+        if mlp {
+            if similarity != nil {
+                throw HogwildError("--similarity applies to --matcher bilinear; --matcher mlp scores through its network")
+            }
+            if denseWeights == .shared && mergeEvery != nil {
+                throw HogwildError("--merge-every needs --dense-weights averaged or summed")
+            }
+        } else if hidden != nil || denseWeights != nil || mergeEvery != nil {
+            let flag = hidden != nil ? "--hidden" : denseWeights != nil ? "--dense-weights" : "--merge-every"
+            throw HogwildError("\(flag) needs --matcher mlp")
+        }
+        let similarity = similarity ?? .cosine
         c.dimension = dim
         c.loss = loss
         c.similarity = similarity
-        c.margin = margin
-        c.learningRate = learningRate ?? (similarity == .cosine ? 0.5 : 0.02)
+        c.matcher = matcher
+        c.hidden = hidden ?? c.hidden
+        c.denseWeights = denseWeights ?? c.denseWeights
+        c.mergeEvery = mergeEvery ?? c.mergeEvery
+        c.margin = margin ?? (mlp ? Self.mlpDefaults.margin : 0.6)
+        c.learningRate = learningRate ?? (mlp ? Self.mlpDefaults.learningRate : similarity == .cosine ? 0.5 : 0.02)
         c.finalLearningRateFraction = finalLrFraction
         c.l2 = l2
         c.epochs = epochs
         c.threads = threads
         c.seed = seed
         c.negatives = negatives ?? defaultNegatives
-        c.initScale = initScale ?? (similarity == .cosine ? 1.0 : 0.1)
+        c.initScale = initScale ?? (mlp ? Self.mlpDefaults.initScale : similarity == .cosine ? 1.0 : 0.1)
         c.maxSampled = maxSampled
         c.negativeExponent = negExponent
         try c.validate()
@@ -150,7 +184,9 @@ extension TrainingConfiguration {
     /// One line describing the model for logs.
     var summary: String {
         let lossText = loss == .bpr ? "BPR loss" : loss == .warp ? "WARP loss (margin \(margin), ≤ \(maxSampled) draws)" : "margin loss (margin \(margin))"
-        return "dim \(dimension), \(lossText) on \(similarity.rawValue), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
+        let scorer = matcher == .bilinear ? similarity.rawValue
+            : "an MLP (hidden \(hidden), \(denseWeights == .shared ? "shared dense weights" : "dense weights \(denseWeights.rawValue) every \(mergeEvery)"))"
+        return "dim \(dimension), \(lossText) on \(scorer), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
     }
 }
 

@@ -86,7 +86,8 @@ struct Train: ParsableCommand {
         try config.validate()
         let data = try load(config.seed, (saved.users, saved.items))
         let model = EmbeddingModel(configuration: config, users: saved.users, items: saved.items,
-                                   userTable: saved.userTable, itemTable: saved.itemTable, epochsTrained: saved.epochsTrained)
+                                   userTable: saved.userTable, itemTable: saved.itemTable, network: saved.network,
+                                   epochsTrained: saved.epochsTrained)
         return (model, data)
     }
 
@@ -119,7 +120,7 @@ struct Train: ParsableCommand {
         if validationFraction > 0 {
             chat("validate \(validation.nonZeroCount) of \(dataset.train.nonZeroCount) training positives held out (fraction \(validationFraction)); best epoch kept")
         }
-        var best: (epoch: Int, auc: Double, users: EmbeddingTable, items: EmbeddingTable)? = nil
+        var best: (epoch: Int, auc: Double, users: EmbeddingTable, items: EmbeddingTable, network: DeepMatcher?)? = nil
         let trainer = try HogwildTrainer(model: model, train: fit)
         let hasTest = dataset.test.nonZeroCount > 0
         let redraw = Console.isTerminal && !logJson && !quiet
@@ -146,10 +147,12 @@ struct Train: ParsableCommand {
                 evaluated += "  val AUC \(fixed(v.auc, 4))"
                 if v.auc > (best?.auc ?? -1) {
                     let snapshot = best ?? (e, v.auc, EmbeddingTable(rowCount: model.users.count, dimension: config.dimension),
-                                            EmbeddingTable(rowCount: model.items.count, dimension: config.dimension))
+                                            EmbeddingTable(rowCount: model.items.count, dimension: config.dimension),
+                                            model.network.map { DeepMatcher(dimension: $0.dimension, hidden: $0.hidden) })
                     snapshot.users.copyContents(from: model.userTable)
                     snapshot.items.copyContents(from: model.itemTable)
-                    best = (e, v.auc, snapshot.users, snapshot.items)
+                    if let network = model.network { snapshot.network?.copyContents(from: network) }
+                    best = (e, v.auc, snapshot.users, snapshot.items, snapshot.network)
                 } else if patience > 0, let best, e - best.epoch >= patience {
                     stop = true
                     evaluated += "  (no better for \(patience) epochs: stopping)"
@@ -181,6 +184,7 @@ struct Train: ParsableCommand {
         if let best {
             model.userTable.copyContents(from: best.users)
             model.itemTable.copyContents(from: best.items)
+            if let network = model.network, let kept = best.network { network.copyContents(from: kept) }
             chat("best     epoch \(best.epoch): validation AUC \(fixed(best.auc, 4)); its tables are the model's")
         }
         var final: Evaluation? = nil, baselines: [String: Evaluation] = [:]
