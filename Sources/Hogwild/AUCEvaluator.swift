@@ -101,6 +101,7 @@ public struct UserRankMetrics: Sendable, Equatable {
 
 /// What scores the items for a user: a trained model, or a baseline that every model should beat.
 public enum Scorer: Sendable {
+    /// The model's own score: its rows' similarity, or its MLP (`EmbeddingModel.network`).
     case model(EmbeddingModel)
     /// Each item's number of training positives, the same for every user: the classic check
     /// that a model is personalised.
@@ -116,10 +117,11 @@ public enum Scorer: Sendable {
 /// ties counting one half (the Mann–Whitney statistic); precision@k and recall@k count test
 /// positives among the k best candidates (ties broken towards the lower item index).
 ///
-/// **Scoring** (bilinear models) is a blocked matrix product (`ScoreBlock`): items are packed once into panels of
-/// 16 (with the cosine normalisation folded in), users go 64 to a block, items 1,024 to a block so
-/// a block's panels stay in L2, and a 4 × 32 register-tiled microkernel fills the scores. Models
-/// with an MLP matcher are scored through it (`deepScoreAndRank`), every item for every user.
+/// **Scoring** of bilinear models is a blocked matrix product (`ScoreBlock`): items are packed
+/// once into panels of 16 (with the cosine normalisation folded in), users go 64 to a block,
+/// items 1,024 to a block so a block's panels stay in L2, and a 4 × 32 register-tiled microkernel
+/// fills the scores. Models with an MLP matcher are scored through it (`deepScoreAndRank`): each
+/// item's half of the first layer once, then O(hidden) per (user, item).
 /// **Ranking** is SIMD counting: with the excluded items and the positives masked as NaN, one
 /// compare pass per positive counts the negatives below and tied with it; the top k come from a
 /// threshold scan that skips 16 items at a time.

@@ -37,17 +37,15 @@ public enum Matcher: String, Codable, Sendable, CaseIterable {
     case mlp
 }
 
-/// How the MLP matcher's dense weights are shared by the training workers.
+/// How the MLP matcher's dense weights are shared by the training workers (see
+/// `HogwildTrainer.trainDeepEpoch`; measured in perf/deep.sh).
 public enum DenseWeightSharing: String, Codable, Sendable, CaseIterable {
-    /// Every worker reads and writes the one set of weights with no lock (Hogwild on dense
-    /// parameters: every step writes every active weight row, so workers collide constantly).
+    /// Every worker reads and writes the one set of weights with no lock: Hogwild on dense
+    /// parameters, which every update writes, so the workers' caches fight over them.
     case shared
-    /// Every worker trains its own copy; the copies are averaged every `mergeEvery` triplets
-    /// per worker (and at the end of each epoch).
+    /// Every worker trains its own copy; every `averageEvery` triplets per worker (and at the end
+    /// of each epoch) the model becomes the copies' mean, which every worker then continues from.
     case averaged
-    /// Every worker trains its own copy; every `mergeEvery` triplets per worker the changes of
-    /// all copies since the last merge are added to the model.
-    case summed
 }
 
 /// Every hyper-parameter of a training run.
@@ -82,7 +80,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// MLP matcher: how workers share the dense weights.
     public var denseWeights = DenseWeightSharing.averaged
     /// MLP matcher with averaged dense weights: triplets per worker between averagings.
-    public var mergeEvery = 1_000
+    public var averageEvery = 1_000
 
     public init() {}
 
@@ -105,7 +103,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(negativeExponent.isFinite && negativeExponent >= 0 && negativeExponent <= 4,
                   "--neg-exponent must be between 0 and 4 (got \(negativeExponent))")
         try check(hidden >= 1 && hidden <= 4096, "--hidden must be between 1 and 4096 (got \(hidden))")
-        try check(mergeEvery >= 1, "--merge-every must be at least 1 (got \(mergeEvery))")
+        try check(averageEvery >= 1, "--average-every must be at least 1 (got \(averageEvery))")
         try check(!(matcher == .mlp && loss == .warp), "--loss warp is not supported with --matcher mlp (use margin or bpr)")
     }
 }
@@ -114,7 +112,7 @@ extension TrainingConfiguration {
     enum CodingKeys: String, CodingKey {
         case dimension, loss, similarity, margin, learningRate, finalLearningRateFraction, l2, epochs
         case threads, seed, negatives, initScale, maxSampled, negativeExponent
-        case matcher, hidden, denseWeights, mergeEvery
+        case matcher, hidden, denseWeights, averageEvery
     }
 
     /// Decodes a configuration; keys added after a model file was written take their defaults.
@@ -138,6 +136,6 @@ extension TrainingConfiguration {
         matcher = try c.decodeIfPresent(Matcher.self, forKey: .matcher) ?? d.matcher
         hidden = try c.decodeIfPresent(Int.self, forKey: .hidden) ?? d.hidden
         denseWeights = try c.decodeIfPresent(DenseWeightSharing.self, forKey: .denseWeights) ?? d.denseWeights
-        mergeEvery = try c.decodeIfPresent(Int.self, forKey: .mergeEvery) ?? d.mergeEvery
+        averageEvery = try c.decodeIfPresent(Int.self, forKey: .averageEvery) ?? d.averageEvery
     }
 }

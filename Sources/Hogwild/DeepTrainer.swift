@@ -16,13 +16,15 @@ struct DeepWorkerState: BitwiseCopyable {
 ///
 /// **What is shared.** Embedding rows are shared exactly as in the bilinear trainer: user rows
 /// are written by one worker only (user-disjoint shards), item rows by any worker with no lock
-/// (the documented Hogwild race). The dense weights are touched by *every* update, so sharing
-/// them lock-free means constant collisions on the same cache lines; `DenseWeightSharing` picks:
+/// (the documented Hogwild race). The dense weights (about 66 KB at dim 64, hidden 128) are
+/// written by *every* update, so `DenseWeightSharing` picks how workers share them:
 ///
-/// - `.averaged` (default): each worker trains its own copy of the weights (its own cache
-///   lines); an epoch runs in rounds of `mergeEvery` triplets per worker, and after each round
-///   the copies are averaged into the model and handed out again (local SGD with periodic model
-///   averaging). The weights are then race-free; only item rows race.
+/// - `.averaged` (default): each worker trains its own copy (its own cache lines). An epoch runs
+///   in rounds of `averageEvery` triplets per worker; after each round the model becomes the
+///   copies' mean and every worker continues from it (local SGD with periodic model averaging).
+///   The weights are then race-free; only item rows race. Averaging divides the dense weights'
+///   progress per triplet by the worker count; adding the copies' changes up instead (tried,
+///   see perf/deep.sh's notes in the README) was unstable with 4 workers.
 /// - `.shared`: every worker reads and writes the model's weights directly — Hogwild on dense
 ///   parameters, a second intended race, kept to measure against.
 ///
@@ -34,9 +36,9 @@ extension HogwildTrainer {
         let epoch = model.epochsTrained
         let started = DispatchTime.now().uptimeNanoseconds
         let workers = config.threads
-        let perWorker = config.denseWeights != .shared && workers > 1
+        let perWorker = config.denseWeights == .averaged && workers > 1
         let longest = (0..<workers).map { shardStarts[$0 + 1] - shardStarts[$0] }.max() ?? 0
-        let rounds = perWorker ? max(1, (longest + config.mergeEvery - 1) / config.mergeEvery) : 1
+        let rounds = perWorker ? max(1, (longest + config.averageEvery - 1) / config.averageEvery) : 1
         let states = AlignedBuffer<DeepWorkerState>(count: workers)
         let scratchStride = MLPScratch.count(hiddenStride: network.hiddenStride, rowStride: network.rowStride)  // lane multiples: own lines
         let scratch = AlignedBuffer<Float>(count: workers * scratchStride)
@@ -61,7 +63,7 @@ extension HogwildTrainer {
                 }
             }
             if let replicas {
-                Self.average(replicas, into: network, workers: workers, sumDeltas: config.denseWeights == .summed)
+                Self.average(replicas, into: network, workers: workers)
                 if round + 1 < rounds { Self.broadcast(network, to: replicas, workers: workers) }
             }
         }
@@ -152,20 +154,14 @@ extension HogwildTrainer {
     /// Sets the model's weights to the mean of the workers' copies.
     ///
     /// - Complexity: O(workers · layout), about 70 k floats per copy at dim 64, hidden 128.
-    private static func average(_ replicas: AlignedBuffer<Float>, into network: DeepMatcher, workers: Int, sumDeltas: Bool) {
+    private static func average(_ replicas: AlignedBuffer<Float>, into network: DeepMatcher, workers: Int) {
         let count = network.layoutCount
         network.storage.withUnsafeMutableBufferPointer { master in
             replicas.withUnsafeBufferPointer { r in
                 let m = master.baseAddress!
-                if sumDeltas {
-                    // m + Σ (r_w − m) = Σ r_w − (W − 1)·m
-                    Vector.scale(-Float(workers - 1), m, count: count)
-                    for worker in 0..<workers { Vector.axpy(1, r.baseAddress! + worker * count, m, count: count) }
-                } else {
-                    m.update(from: r.baseAddress!, count: count)
-                    for worker in 1..<workers { Vector.axpy(1, r.baseAddress! + worker * count, m, count: count) }
-                    Vector.scale(1 / Float(workers), m, count: count)
-                }
+                m.update(from: r.baseAddress!, count: count)
+                for worker in 1..<workers { Vector.axpy(1, r.baseAddress! + worker * count, m, count: count) }
+                Vector.scale(1 / Float(workers), m, count: count)
             }
         }
     }

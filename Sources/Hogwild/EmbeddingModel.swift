@@ -12,7 +12,9 @@ public final class EmbeddingModel: @unchecked Sendable {
     /// Epochs of training the tables have had.
     public internal(set) var epochsTrained: Int
 
-    /// A model with rows drawn from `N(0, (initScale/√dim)²)`, seeded by the configuration's seed.
+    /// A model with rows drawn from `N(0, (initScale/√dim)²)` and, for the MLP matcher, a
+    /// He-initialised network (`DeepMatcher.init(dimension:hidden:seed:)`), seeded by the
+    /// configuration's seed.
     public init(configuration: TrainingConfiguration, users: IDMap, items: IDMap) {
         self.configuration = configuration
         self.users = users

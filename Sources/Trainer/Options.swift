@@ -102,11 +102,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "MLP matcher: hidden units (default 128).")
     var hidden: Int?
 
-    @Option(help: "MLP matcher on several threads: averaged (default: each worker trains its own copy of the dense weights, and the copies are averaged every --merge-every triplets), summed (likewise, but the copies' changes are added up) or shared (one copy, written lock-free by all workers).")
+    @Option(help: "MLP matcher on several threads: averaged (default: each worker trains its own copy of the dense weights; the copies are averaged every --average-every triplets) or shared (one copy, written lock-free by all workers).")
     var denseWeights: DenseWeightSharing?
 
-    @Option(help: "MLP matcher with per-worker dense weights: triplets per worker between merges (default 1000).")
-    var mergeEvery: Int?
+    @Option(help: "MLP matcher with averaged dense weights: triplets per worker between averagings (default 1000).")
+    var averageEvery: Int?
 
     @Option(help: "Hinge margin for --loss margin. Default: 0.6 (bilinear), \(ModelOptions.mlpDefaults.margin) (mlp).")
     var margin: Float?
@@ -123,7 +123,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Negatives: unseen (not the user's training positives) or uniform (any item but the positive).")
     var negatives: NegativeSampling?
 
-    @Option(help: "Initial entries are N(0, (init-scale/√dim)²).")
+    @Option(help: "Initial entries are N(0, (init-scale/√dim)²). Default: 1 for cosine, 0.1 for dot, \(ModelOptions.mlpDefaults.initScale) for mlp.")
     var initScale: Float?
 
     @Option(help: "WARP: negatives drawn per positive before giving up.")
@@ -135,8 +135,12 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Random seed (initialisation, shuffling, sampling, holdout).")
     var seed: UInt64 = 1
 
-    /// The MLP matcher's defaults, chosen on a validation split of ml-100k (perf/deep.sh).
-    static let mlpDefaults = (margin: Float(1.0), learningRate: Float(0.05), initScale: Float(1.0))
+    /// The MLP matcher's defaults, chosen on a validation split of ml-100k (perf/deep.sh): its
+    /// scores are unnormalised, so a wide margin with a small step, for more epochs, does best.
+    static let mlpDefaults = (margin: Float(8), learningRate: Float(0.005), initScale: Float(0.3), epochs: 80)
+
+    /// `--epochs`' default: 20, or 80 for the MLP matcher.
+    var defaultEpochs: Int { matcher == .mlp ? Self.mlpDefaults.epochs : 20 }
 
     /// The configuration, with `defaultNegatives` when --negatives is not given.
     func configuration(epochs: Int, threads: Int, defaultNegatives: NegativeSampling = .unseen) throws -> TrainingConfiguration {
@@ -146,11 +150,11 @@ struct ModelOptions: ParsableArguments {
             if similarity != nil {
                 throw HogwildError("--similarity applies to --matcher bilinear; --matcher mlp scores through its network")
             }
-            if denseWeights == .shared && mergeEvery != nil {
-                throw HogwildError("--merge-every needs --dense-weights averaged or summed")
+            if denseWeights == .shared && averageEvery != nil {
+                throw HogwildError("--average-every needs --dense-weights averaged")
             }
-        } else if hidden != nil || denseWeights != nil || mergeEvery != nil {
-            let flag = hidden != nil ? "--hidden" : denseWeights != nil ? "--dense-weights" : "--merge-every"
+        } else if hidden != nil || denseWeights != nil || averageEvery != nil {
+            let flag = hidden != nil ? "--hidden" : denseWeights != nil ? "--dense-weights" : "--average-every"
             throw HogwildError("\(flag) needs --matcher mlp")
         }
         let similarity = similarity ?? .cosine
@@ -160,7 +164,7 @@ struct ModelOptions: ParsableArguments {
         c.matcher = matcher
         c.hidden = hidden ?? c.hidden
         c.denseWeights = denseWeights ?? c.denseWeights
-        c.mergeEvery = mergeEvery ?? c.mergeEvery
+        c.averageEvery = averageEvery ?? c.averageEvery
         c.margin = margin ?? (mlp ? Self.mlpDefaults.margin : 0.6)
         c.learningRate = learningRate ?? (mlp ? Self.mlpDefaults.learningRate : similarity == .cosine ? 0.5 : 0.02)
         c.finalLearningRateFraction = finalLrFraction
@@ -185,7 +189,7 @@ extension TrainingConfiguration {
     var summary: String {
         let lossText = loss == .bpr ? "BPR loss" : loss == .warp ? "WARP loss (margin \(margin), ≤ \(maxSampled) draws)" : "margin loss (margin \(margin))"
         let scorer = matcher == .bilinear ? similarity.rawValue
-            : "an MLP (hidden \(hidden), \(denseWeights == .shared ? "shared dense weights" : "dense weights \(denseWeights.rawValue) every \(mergeEvery)"))"
+            : "an MLP (hidden \(hidden), \(denseWeights == .shared ? "shared dense weights" : "dense weights \(denseWeights.rawValue) every \(averageEvery)"))"
         return "dim \(dimension), \(lossText) on \(scorer), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
     }
 }

@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Data") var dataOptions: DataOptions
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
 
-    @Option(help: "Passes over the training positives (default 20; with --resume, the saved run's plan).")
+    @Option(help: "Passes over the training positives (default 20, 80 with --matcher mlp; with --resume, the saved run's plan).")
     var epochs: Int?
 
     @Option(help: "Worker threads (default: all \(coreCount) cores).")
@@ -61,7 +61,7 @@ struct Train: ParsableCommand {
     var logJson = false
 
     func validate() throws {
-        _ = try modelOptions.configuration(epochs: epochs ?? 20, threads: threads ?? coreCount)
+        _ = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount)
         guard evalEvery >= 0 else { throw HogwildError("--eval-every must be 0 or more (got \(evalEvery))") }
         guard checkpointEvery >= 0 else { throw HogwildError("--checkpoint-every must be 0 or more (got \(checkpointEvery))") }
         if checkpointEvery > 0 && save == nil { throw HogwildError("--checkpoint-every needs --save FILE to write to") }
@@ -75,7 +75,7 @@ struct Train: ParsableCommand {
     /// A fresh model, or the one `--resume` names with its planned epochs and this run's threads.
     func startingModel(_ load: (_ seed: UInt64, _ ids: (users: IDMap, items: IDMap)?) throws -> Dataset) throws -> (EmbeddingModel, Dataset) {
         guard let resume else {
-            let config = try modelOptions.configuration(epochs: epochs ?? 20, threads: threads ?? coreCount)
+            let config = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount)
             let data = try load(config.seed, nil)
             return (EmbeddingModel(configuration: config, users: data.users, items: data.items), data)
         }

@@ -149,7 +149,7 @@ struct DeepMatcherTests {
         }
         let after = AUCEvaluator.evaluate(model: model, train: train, test: test, k: 10, threads: 2)
         #expect(abs(before.auc - 0.5) < 0.15)
-        #expect(after.auc > 0.85, "\(loss): AUC \(after.auc)")
+        #expect(after.auc > 0.9, "\(loss): AUC \(after.auc)")
         #expect(stats.last!.meanLoss < stats.first!.meanLoss)
         #expect(stats.last!.triplets + stats.last!.skipped == train.nonZeroCount)
         #expect(network.values(.itemWeights) != initialWeights)  // the network trains, not just the rows
@@ -162,12 +162,15 @@ struct DeepMatcherTests {
     }
 
     @Test(.enabled(if: !underThreadSanitizer, "Hogwild item-row (and shared dense-weight) races are intended"),
-          arguments: [DenseWeightSharing.averaged, .summed, .shared])
+          arguments: [DenseWeightSharing.averaged, .shared])
     func severalWorkersTrainAsWell(sharing: DenseWeightSharing) throws {
-        let (model, trainer, train, test) = try Self.plantedSetup { $0.threads = 3; $0.denseWeights = sharing; $0.mergeEvery = 100 }
-        for _ in 0..<10 { try trainer.trainEpoch() }
+        // Averaging 3 copies moves the dense weights a third as far per triplet: twice the epochs.
+        let (model, trainer, train, test) = try Self.plantedSetup {
+            $0.threads = 3; $0.denseWeights = sharing; $0.averageEvery = 100; $0.epochs = 20
+        }
+        for _ in 0..<20 { try trainer.trainEpoch() }
         let after = AUCEvaluator.evaluate(model: model, train: train, test: test, k: 10, threads: 3)
-        #expect(after.auc > 0.85, "\(sharing): AUC \(after.auc)")
+        #expect(after.auc > 0.9, "\(sharing): AUC \(after.auc)")
     }
 
     @Test func invalidMLPConfigurationsAreRejected() {
@@ -179,7 +182,7 @@ struct DeepMatcherTests {
         #expect(throws: HogwildError.self) { try c.validate() }
         c = TrainingConfiguration(); c.matcher = .mlp; c.hidden = 0
         #expect(throws: HogwildError.self) { try c.validate() }
-        c = TrainingConfiguration(); c.matcher = .mlp; c.mergeEvery = 0
+        c = TrainingConfiguration(); c.matcher = .mlp; c.averageEvery = 0
         #expect(throws: HogwildError.self) { try c.validate() }
     }
 }

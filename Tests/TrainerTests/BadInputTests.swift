@@ -62,7 +62,7 @@ struct BadInputTests {
         (["--matcher", "mlp", "--hidden", "0"], "--hidden must be"),
         (["--matcher", "mlp", "--loss", "warp"], "--loss warp is not supported with --matcher mlp"),
         (["--matcher", "mlp", "--similarity", "dot"], "--similarity applies to --matcher bilinear"),
-        (["--matcher", "mlp", "--dense-weights", "shared", "--merge-every", "10"], "--merge-every needs"),
+        (["--matcher", "mlp", "--dense-weights", "shared", "--average-every", "10"], "--average-every needs"),
     ])
     func invalidFlag(flag: [String], name: String) throws {
         try withTemporaryDirectory { dir in
