@@ -12,15 +12,19 @@
 #               robustness to the worker count, not of speed)
 #   test        ua.test figures, 1 and 2 threads, 3 seeds: the MLP with its defaults and the
 #               bilinear default, run interleaved so that machine load hits both alike
+#   speed       training throughput on ua.base, 1 and 2 threads (hogwild bench: 5 interleaved
+#               repeats, medians; unseen negatives as in training): the MLP with averaged and with
+#               shared dense weights (10 epochs a run), the bilinear default (20 epochs a run).
+#               Waits up to 10 minutes for the 1-minute load to fall below 1, then runs anyway.
 #
 # Every run appends one row to perf/results/deep-ml-100k.csv (rows of the phases run are replaced);
 # the 1-minute load average at the start of each run is recorded, since the machine is shared.
-# Usage: HOGWILD_DATA=/work/shared/data perf/deep.sh [tune] [refine] [edges] [strategies] [test]   (default: all)
+# Usage: HOGWILD_DATA=/work/shared/data perf/deep.sh [tune] [refine] [edges] [strategies] [test] [speed]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${HOGWILD_DATA:?set HOGWILD_DATA to the folder holding ml-100k}"
 export HOGWILD_DATA
-phases=${*:-tune refine edges strategies test}
+phases=${*:-tune refine edges strategies test speed}
 swift build -c release --product hogwild >/dev/null
 bin=.build/release/hogwild
 out=perf/results/deep-ml-100k.csv
@@ -98,14 +102,38 @@ for phase in $phases; do
         run test test -- --threads "$threads" --seed "$seed"
       done; done
       ;;
-    *) echo "unknown phase '$phase' (tune, refine, edges, strategies, test)" >&2; exit 2 ;;
+    speed)
+      for _ in $(seq 120); do
+        awk '{ exit !($1 < 1) }' /proc/loadavg && break
+        sleep 5
+      done
+      for setting in "mlp averaged" "mlp shared" "bilinear -"; do
+        set -- $setting
+        flags=(--epochs 20)
+        [ "$1" = mlp ] && flags=(--matcher mlp --dense-weights "$2" --epochs 10)
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        "$bin" bench --data ml-100k --negatives unseen --threads 1,2 --repeats 5 "${flags[@]}" --report "$tmp/b.json" >/dev/null
+        python3 - "$tmp/b.json" "$1" "$2" "${flags[-1]}" "$load" >> "$rows" <<'PY'
+import json, sys
+bench = json.load(open(sys.argv[1])); matcher, dense, epochs, load = sys.argv[2:]
+mlp = matcher == "mlp"
+for row in bench:
+    # hyper-parameters: the defaults of each matcher
+    lr, margin, init = ("0.005", "8", "0.3") if mlp else ("0.5", "0.6", "1")
+    print(f"speed,test,{matcher},margin,{dense if mlp else ''},{1000 if mlp and dense == 'averaged' else ''},{lr},{margin},{init},"
+          f"{epochs},{row['threads']},1,,,,,{row['triplets_per_second']:.0f},{load}")
+PY
+        tail -n 2 "$rows"
+      done
+      ;;
+    *) echo "unknown phase '$phase' (tune, refine, edges, strategies, test, speed)" >&2; exit 2 ;;
   esac
 done
 { cat "$tmp/keep.csv"; cat "$rows"; } > "$tmp/all.csv"
 python3 - "$tmp/all.csv" > "$tmp/sorted.csv" <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))
-order = {"tune": 0, "refine": 1, "edges": 2, "strategies": 3, "test": 4}
+order = {"tune": 0, "refine": 1, "edges": 2, "strategies": 3, "test": 4, "speed": 5}
 print(",".join(rows[0]))
 for r in sorted(rows[1:], key=lambda r: order.get(r[0], 9)):  # stable: run order within a phase
     print(",".join(r))
@@ -135,6 +163,12 @@ if strategies:
     print("data       threads  strategy  every   AUC     P@10    triplets/s  load")
     for (data, threads, dense, every), rs in sorted(strategies.items()):
         print(f"{data:<10} {threads:<8} {dense:<9} {every or '-':<7} {med(rs, 'auc'):.4f}  {med(rs, 'p10'):.4f}  {med(rs, 'triplets_per_second') / 1e6:.2f} M     {med(rs, 'load1'):.2f}")
+speed = groups("speed", lambda r: (r["matcher"], r["dense_weights"], r["threads"]))
+if speed:
+    print("\ntraining throughput on ua.base (hogwild bench, median of 5 interleaved runs)")
+    print("matcher   dense     threads  triplets/s  load at start")
+    for (matcher, dense, threads), rs in sorted(speed.items()):
+        print(f"{matcher:<9} {dense or '-':<9} {threads:<8} {med(rs, 'triplets_per_second') / 1e6:.2f} M     {med(rs, 'load1'):.2f}")
 test = groups("test", lambda r: (r["matcher"], r["threads"]))
 if test:
     print("\nua.test (median of seeds 1/2/3)")

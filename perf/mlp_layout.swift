@@ -10,7 +10,7 @@
 //
 // Both run the same triplets on identical weights; the script checks they agree, then reports
 // ns per step with every triplet violating (forward + backward) and with none (forward only).
-// Usage: perf/mlp_layout.sh (compiles this with -Ounchecked -target-cpu native and runs it).
+// Usage: swiftc -O -target-cpu native perf/mlp_layout.swift -o /tmp/mlp_layout && /tmp/mlp_layout
 
 typealias Lane = SIMD16<Float>
 let W = Lane.scalarCount

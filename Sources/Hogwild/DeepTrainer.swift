@@ -23,10 +23,11 @@ struct DeepWorkerState: BitwiseCopyable {
 ///   in rounds of `averageEvery` triplets per worker; after each round the model becomes the
 ///   copies' mean and every worker continues from it (local SGD with periodic model averaging).
 ///   The weights are then race-free; only item rows race. Averaging divides the dense weights'
-///   progress per triplet by the worker count; adding the copies' changes up instead (tried,
-///   see perf/deep.sh's notes in the README) was unstable with 4 workers.
+///   progress per triplet by the worker count; adding the copies' changes up instead was tried
+///   and was unstable with 4 workers (README, Deep matcher).
 /// - `.shared`: every worker reads and writes the model's weights directly — Hogwild on dense
-///   parameters, a second intended race, kept to measure against.
+///   parameters, a second intended race, kept to measure against: on 2 cores it trains slower
+///   than one worker, the cores' caches passing the weights' lines back and forth.
 ///
 /// With one worker both are the same single-copy SGD, reproducible bit for bit.
 extension HogwildTrainer {

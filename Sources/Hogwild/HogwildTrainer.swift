@@ -96,7 +96,9 @@ enum DotBPRObjective: TripletObjective {
 /// and no atomic: a popular item may be updated by two workers at once, and a step may read a row
 /// half-written by another. Hogwild's analysis shows sparse updates make such collisions rare
 /// and harmless to convergence. This is the only unsynchronised sharing in the engine: tallies
-/// live on separate cache lines and are summed after `concurrentPerform` returns.
+/// live on separate cache lines and are summed after `concurrentPerform` returns. (The MLP
+/// matcher's dense weights are per worker by default; `DenseWeightSharing.shared` opts into a
+/// second such race on them — see DeepTrainer.swift.)
 ///
 /// **Inner loop.** No allocation, lock, atomic, bounds-checked access or Foundation call: raw
 /// row pointers, the fused `TripletStep` kernels, a branch-free CSR search for the "is it a

@@ -90,7 +90,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Embedding dimension.")
     var dim = 64
 
-    @Option(help: "Loss: margin (hinge), bpr (needs --similarity dot) or warp (margin with rank-weighted, sampled-until-violating negatives).")
+    @Option(help: "Loss: margin (hinge), bpr (the bilinear matcher needs --similarity dot for it) or warp (margin with rank-weighted, sampled-until-violating negatives; bilinear matcher only).")
     var loss = Loss.margin
 
     @Option(help: "Similarity of the bilinear matcher: cosine (default) or dot.")
