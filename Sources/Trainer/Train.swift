@@ -281,7 +281,7 @@ struct RunReport: Encodable {
     var history: [EpochReport]
 
     enum CodingKeys: String, CodingKey {
-        case data, split, k, epochs, threads, dim, loss, similarity, history, auc, seed
+        case data, split, k, epochs, threads, dim, loss, similarity, matcher, history, auc, seed
         case learningRate = "learning_rate"
         case precision = "precision_at_10"
         case recall = "recall_at_10"
@@ -303,6 +303,7 @@ struct RunReport: Encodable {
         try c.encode(configuration.dimension, forKey: .dim)
         try c.encode(configuration.loss, forKey: .loss)
         try c.encode(configuration.similarity, forKey: .similarity)
+        try c.encode(configuration.matcher, forKey: .matcher)
         try c.encode(configuration.learningRate, forKey: .learningRate)
         try c.encode(configuration.seed, forKey: .seed)
         try c.encode(configuration, forKey: .configuration)

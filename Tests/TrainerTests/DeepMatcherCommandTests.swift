@@ -15,7 +15,9 @@ struct DeepMatcherCommandTests {
             let r = try runHogwild(Self.train + ["--epochs", "3", "--save", "m.hgw", "--report", "r.json"], in: dir)
             try #require(r.terminationReason == .exit && r.status == 0, "\(r)")
             #expect(r.stdout.contains("on an MLP (hidden 12"), "\(r)")
-            let auc = try number(try readJSONObject(dir.appendingPathComponent("r.json")), "auc")
+            let report = try readJSONObject(dir.appendingPathComponent("r.json"))
+            #expect(report["matcher"] as? String == "mlp")
+            let auc = try number(report, "auc")
             #expect(auc > 0 && auc < 1)
 
             let e = try runHogwild(["eval", "--model", "m.hgw", "--data", "train.tsv", "--holdout", "2",
