@@ -101,6 +101,7 @@ public struct UserRankMetrics: Sendable, Equatable {
 
 /// What scores the items for a user: a trained model, or a baseline that every model should beat.
 public enum Scorer: Sendable {
+    /// The model's own score: its rows' similarity, or its MLP (`EmbeddingModel.network`).
     case model(EmbeddingModel)
     /// Each item's number of training positives, the same for every user: the classic check
     /// that a model is personalised.
@@ -116,9 +117,11 @@ public enum Scorer: Sendable {
 /// ties counting one half (the Mann–Whitney statistic); precision@k and recall@k count test
 /// positives among the k best candidates (ties broken towards the lower item index).
 ///
-/// **Scoring** is a blocked matrix product (`ScoreBlock`): items are packed once into panels of
-/// 16 (with the cosine normalisation folded in), users go 64 to a block, items 1,024 to a block so
-/// a block's panels stay in L2, and a 4 × 32 register-tiled microkernel fills the scores.
+/// **Scoring** of bilinear models is a blocked matrix product (`ScoreBlock`): items are packed
+/// once into panels of 16 (with the cosine normalisation folded in), users go 64 to a block,
+/// items 1,024 to a block so a block's panels stay in L2, and a 4 × 32 register-tiled microkernel
+/// fills the scores. Models with an MLP matcher are scored through it (`deepScoreAndRank`): each
+/// item's half of the first layer once, then O(hidden) per (user, item).
 /// **Ranking** is SIMD counting: with the excluded items and the positives masked as NaN, one
 /// compare pass per positive counts the negatives below and tied with it; the top k come from a
 /// threshold scan that skips 16 items at a time.
@@ -182,8 +185,13 @@ public enum AUCEvaluator {
         switch scorer {
         case .model(let model):
             precondition(model.users.count == userCount && model.items.count == itemCount)
-            let panels = ItemPanels(model: model, threads: threads)
-            scoreAndRank(model: model, panels: panels, users: evaluatedUsers, threads: workers, makeScratch: makeScratch, rank: rank)
+            if let network = model.network {
+                deepScoreAndRank(model: model, network: network, users: evaluatedUsers, threads: workers,
+                                 makeScratch: makeScratch, rank: rank)
+            } else {
+                let panels = ItemPanels(model: model, threads: threads)
+                scoreAndRank(model: model, panels: panels, users: evaluatedUsers, threads: workers, makeScratch: makeScratch, rank: rank)
+            }
         case .popularity, .random:
             let popularity = train.withUnsafeHandle { csr in
                 var counts = [Float](repeating: 0, count: itemCount)
@@ -289,6 +297,43 @@ public enum AUCEvaluator {
                                 }
                                 for r in 0..<count { rank(scratch, Int(list[first + r]), out + r * rowStride) }
                                 block += workers
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The MLP matcher's scoring loop: `Wi·e_i` for every item once (`DeepMatcher.itemProjections`),
+    /// then per user `Wu·e_u + b1` and O(hidden) per item; each user's row goes to `rank`.
+    ///
+    /// - Complexity: O(I·H·d + U·(H·d + I·H)) for U users, I items, H hidden units, dimension d.
+    static func deepScoreAndRank<Scratch>(
+        model: EmbeddingModel, network: DeepMatcher, users: AlignedBuffer<Int32>, threads: Int,
+        makeScratch: @Sendable (Int) -> Scratch,
+        rank: @Sendable (Scratch, Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let projections = network.itemProjections(model.itemTable, threads: threads)
+        let itemCount = model.items.count
+        let workers = max(1, min(threads, users.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let scratch = makeScratch(worker)
+            let scores = AlignedBuffer<Float>(count: itemCount)
+            let activation = AlignedBuffer<Float>(count: network.hiddenStride)
+            model.userTable.withUnsafeHandle { userRows in
+                projections.withUnsafeBufferPointer { b in
+                    scores.withUnsafeMutableBufferPointer { s in
+                        activation.withUnsafeMutableBufferPointer { a in
+                            users.withUnsafeBufferPointer { list in
+                                var j = worker
+                                while j < list.count {
+                                    let user = Int(list[j])
+                                    network.scoreRow(user: userRows.row(user), projections: b.baseAddress!, itemCount: itemCount,
+                                                     activation: a.baseAddress!, scores: s.baseAddress!)
+                                    rank(scratch, user, s.baseAddress!)
+                                    j += workers
+                                }
                             }
                         }
                     }

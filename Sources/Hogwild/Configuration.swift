@@ -41,6 +41,26 @@ public enum Optimizer: String, Codable, Sendable, CaseIterable {
     case adagrad
 }
 
+/// What scores a (user, item) pair.
+public enum Matcher: String, Codable, Sendable, CaseIterable {
+    /// The rows' cosine or dot product (`Similarity`).
+    case bilinear
+    /// A one-hidden-layer network over the concatenated rows, `w2 · relu(Wu·u + Wi·i + b1)`
+    /// (`DeepMatcher`), trained jointly with the rows.
+    case mlp
+}
+
+/// How the MLP matcher's dense weights are shared by the training workers (see
+/// `HogwildTrainer.trainDeepEpoch`; measured in perf/deep.sh).
+public enum DenseWeightSharing: String, Codable, Sendable, CaseIterable {
+    /// Every worker reads and writes the one set of weights with no lock: Hogwild on dense
+    /// parameters, which every update writes, so the workers' caches fight over them.
+    case shared
+    /// Every worker trains its own copy; every `averageEvery` triplets per worker (and at the end
+    /// of each epoch) the model becomes the copies' mean, which every worker then continues from.
+    case averaged
+}
+
 /// Every hyper-parameter of a training run.
 ///
 /// `TrainingConfiguration()` is the most accurate setup found (the sampled softmax, see
@@ -78,6 +98,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Softmax loss: the temperature dividing the similarities (smaller: sharper focus on the
     /// hardest negatives).
     public var temperature: Float = 0.25
+    /// How pairs are scored: the rows' similarity, or an MLP over them.
+    public var matcher = Matcher.bilinear
+    /// MLP matcher: hidden units.
+    public var hidden = 128
+    /// MLP matcher: how workers share the dense weights.
+    public var denseWeights = DenseWeightSharing.averaged
+    /// MLP matcher with averaged dense weights: triplets per worker between averagings.
+    public var averageEvery = 1_000
 
     /// The defaults: `init(loss: .softmax, similarity: .cosine)`.
     public init() {}
@@ -134,7 +162,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(l2.isFinite && l2 >= 0, "--l2 must be a finite number ≥ 0 (got \(l2))")
         try check(margin.isFinite && margin >= 0, "--margin must be a finite number ≥ 0 (got \(margin))")
         try check(initScale.isFinite && initScale > 0, "--init-scale must be a positive finite number (got \(initScale))")
-        try check(!(loss == .bpr && similarity == .cosine), "--loss bpr needs --similarity dot")
+        try check(!(loss == .bpr && similarity == .cosine && matcher == .bilinear), "--loss bpr needs --similarity dot")
         try check(maxSampled >= 1, "--max-sampled must be at least 1 (got \(maxSampled))")
         try check(negativeCandidates >= 1 && negativeCandidates <= 4_096,
                   "--candidates must be between 1 and 4096 (got \(negativeCandidates))")
@@ -142,6 +170,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(temperature.isFinite && temperature > 0, "--temperature must be a positive finite number (got \(temperature))")
         try check(negativeExponent.isFinite && negativeExponent >= 0 && negativeExponent <= 4,
                   "--neg-exponent must be between 0 and 4 (got \(negativeExponent))")
+        try check(hidden >= 1 && hidden <= 4096, "--hidden must be between 1 and 4096 (got \(hidden))")
+        try check(averageEvery >= 1, "--average-every must be at least 1 (got \(averageEvery))")
+        try check(!(matcher == .mlp && (loss == .warp || loss == .softmax)), "--loss \(loss.rawValue) is not supported with --matcher mlp (use margin or bpr)")
+        try check(!(matcher == .mlp && (negativeCandidates > 1 || optimizer != .sgd)),
+                  "--matcher mlp trains with one random negative per pair and SGD: leave out --candidates and --optimizer")
     }
 }
 
@@ -149,6 +182,7 @@ extension TrainingConfiguration {
     enum CodingKeys: String, CodingKey {
         case dimension, loss, similarity, margin, learningRate, finalLearningRateFraction, l2, epochs
         case threads, seed, negatives, initScale, maxSampled, negativeExponent, negativeCandidates, optimizer, temperature
+        case matcher, hidden, denseWeights, averageEvery
     }
 
     /// Decodes a configuration; keys added after a model file was written take their defaults.
@@ -174,5 +208,9 @@ extension TrainingConfiguration {
         negativeCandidates = try c.decodeIfPresent(Int.self, forKey: .negativeCandidates) ?? d.negativeCandidates
         optimizer = try c.decodeIfPresent(Optimizer.self, forKey: .optimizer) ?? d.optimizer
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? d.temperature
+        matcher = try c.decodeIfPresent(Matcher.self, forKey: .matcher) ?? d.matcher
+        hidden = try c.decodeIfPresent(Int.self, forKey: .hidden) ?? d.hidden
+        denseWeights = try c.decodeIfPresent(DenseWeightSharing.self, forKey: .denseWeights) ?? d.denseWeights
+        averageEvery = try c.decodeIfPresent(Int.self, forKey: .averageEvery) ?? d.averageEvery
     }
 }

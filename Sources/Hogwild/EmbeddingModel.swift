@@ -6,10 +6,15 @@ public final class EmbeddingModel: @unchecked Sendable {
     public let items: IDMap
     public let userTable: EmbeddingTable
     public let itemTable: EmbeddingTable
+    /// The MLP scoring (user, item) pairs when `configuration.matcher` is `.mlp`; `nil` for the
+    /// bilinear matcher, which scores by the rows' similarity alone.
+    public let network: DeepMatcher?
     /// Epochs of training the tables have had.
     public internal(set) var epochsTrained: Int
 
-    /// A model with rows drawn from `N(0, (initScale/√dim)²)`, seeded by the configuration's seed.
+    /// A model with rows drawn from `N(0, (initScale/√dim)²)` and, for the MLP matcher, a
+    /// He-initialised network (`DeepMatcher.init(dimension:hidden:seed:)`), seeded by the
+    /// configuration's seed.
     public init(configuration: TrainingConfiguration, users: IDMap, items: IDMap) {
         self.configuration = configuration
         self.users = users
@@ -19,18 +24,26 @@ public final class EmbeddingModel: @unchecked Sendable {
         let std = configuration.initScale / Float(configuration.dimension).squareRoot()
         userTable.randomize(seed: RandomSource.mix(configuration.seed ^ 0x7573_6572), standardDeviation: std)
         itemTable.randomize(seed: RandomSource.mix(configuration.seed ^ 0x6974_656D), standardDeviation: std)
+        network = configuration.matcher == .mlp
+            ? DeepMatcher(dimension: configuration.dimension, hidden: configuration.hidden,
+                          seed: RandomSource.mix(configuration.seed ^ 0x6465_6570))  // "deep"
+            : nil
         epochsTrained = 0
     }
 
-    /// A model with the given tables (used by the model file reader).
+    /// A model with the given tables, and the given network for an MLP configuration (used by
+    /// the model file reader).
     public init(configuration: TrainingConfiguration, users: IDMap, items: IDMap,
-                userTable: EmbeddingTable, itemTable: EmbeddingTable, epochsTrained: Int) {
+                userTable: EmbeddingTable, itemTable: EmbeddingTable, network: DeepMatcher? = nil, epochsTrained: Int) {
         precondition(userTable.rowCount == users.count && itemTable.rowCount == items.count)
+        precondition((configuration.matcher == .mlp) == (network != nil), "an MLP configuration needs its network, and only it")
+        precondition(network.map { $0.dimension == configuration.dimension && $0.hidden == configuration.hidden } ?? true)
         self.configuration = configuration
         self.users = users
         self.items = items
         self.userTable = userTable
         self.itemTable = itemTable
+        self.network = network
         self.epochsTrained = epochsTrained
     }
 }

@@ -118,7 +118,9 @@ enum DotBPRObjective: TripletObjective {
 /// and no atomic: a popular item may be updated by two workers at once, and a step may read a row
 /// half-written by another. Hogwild's analysis shows sparse updates make such collisions rare
 /// and harmless to convergence. This is the only unsynchronised sharing in the engine: tallies
-/// live on separate cache lines and are summed after `concurrentPerform` returns.
+/// live on separate cache lines and are summed after `concurrentPerform` returns. (The MLP
+/// matcher's dense weights are per worker by default; `DenseWeightSharing.shared` opts into a
+/// second such race on them — see DeepTrainer.swift.)
 ///
 /// **Inner loop.** No allocation, lock, atomic, bounds-checked access or Foundation call: raw
 /// row pointers, the fused `TripletStep` kernels, a branch-free CSR search for the "is it a
@@ -155,8 +157,8 @@ public final class HogwildTrainer: @unchecked Sendable {
             throw HogwildError("training data (\(train.userCount) users, \(train.itemCount) items) does not match the model (\(model.users.count) users, \(model.items.count) items)")
         }
         guard model.items.count >= 2 else { throw HogwildError("training needs at least 2 items (found \(model.items.count))") }
-        if features != nil && (config.loss == .warp || config.optimizer != .sgd) {
-            throw HogwildError("side features (--item-features, --user-features) do not combine with --loss warp or --optimizer adagrad")
+        if features != nil && (config.loss == .warp || config.optimizer != .sgd || config.matcher == .mlp) {
+            throw HogwildError("side features (--item-features, --user-features) do not combine with --loss warp, --optimizer adagrad or --matcher mlp")
         }
         if let features, features.items.entityCount != model.items.count || features.users.entityCount != model.users.count {
             throw HogwildError("the side features do not match the model's users and items")
@@ -226,6 +228,7 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// - Throws: if the loss stops being finite (the learning rate is too high).
     @discardableResult
     public func trainEpoch() throws -> EpochStatistics {
+        if let network = model.network { return try trainDeepEpoch(network) }  // DeepTrainer.swift
         let config = model.configuration
         let epoch = model.epochsTrained
         let started = DispatchTime.now().uptimeNanoseconds

@@ -1,24 +1,31 @@
 import Foundation
 
-/// The binary model format, version 1 (all integers little-endian):
+/// The binary model format (all integers little-endian):
 ///
 /// ```
 /// "HOGWILD\u{1}"  8 bytes magic
-/// version         UInt32 = 1
+/// version         UInt32: 1 (bilinear matcher) or 2 (MLP matcher)
 /// headerLength    UInt32, then that many bytes of JSON (`ModelFile.Header`)
 /// user ids        per user: UInt32 byte length + UTF-8 bytes
 /// item ids        likewise
 /// user table      users × dim Float32, row-major, no padding
 /// item table      items × dim Float32
+/// network         version 2 only: Wu (hidden × dim), Wi (hidden × dim), b1 (hidden), w2 (hidden),
+///                 Float32, row-major, no padding; hidden is the header's `configuration.hidden`
 /// checksum        UInt64 over every byte before it (`ModelFile.checksum`)
 /// ```
+///
+/// Bilinear models are still written as version 1, so older builds keep reading them (their
+/// header decoder ignores the configuration keys added since); an older build given an MLP model
+/// says it is a version 2 file rather than misreading it.
 ///
 /// Files are written atomically (temporary file, flush, rename): an interrupted save leaves the
 /// previous file intact. Loading checks magic, version, sizes and checksum, and each failure is a
 /// one-line `HogwildError`.
 public enum ModelFile {
     static let magic: [UInt8] = Array("HOGWILD".utf8) + [1]
-    public static let version: UInt32 = 1
+    /// The newest version this build writes and reads (it reads every version from 1).
+    public static let version: UInt32 = 2
 
     /// The JSON header: everything but the ids and tables.
     public struct Header: Codable, Sendable {
@@ -67,7 +74,7 @@ public enum ModelFile {
                 try withUnsafeBytes(of: value.littleEndian) { try emit($0) }
             }
             try magic.withUnsafeBytes { try emit($0) }
-            try emit(version)
+            try emit(model.network == nil ? UInt32(1) : version)
             try emit(UInt32(json.count))
             try json.withUnsafeBytes { try emit($0) }
             for ids in [model.users.ids, model.items.ids] {
@@ -84,6 +91,11 @@ public enum ModelFile {
                     }
                 }
             }
+            if let network = model.network {
+                for part in DeepMatcher.Part.allCases {
+                    try network.values(part).withUnsafeBytes { try emit($0) }
+                }
+            }
             try emit(hash.value)
         }
     }
@@ -97,8 +109,8 @@ public enum ModelFile {
         }
         reader.offset = magic.count
         let version: UInt32 = try reader.integer()
-        guard version == ModelFile.version else {
-            throw HogwildError("'\(path)' is a version \(version) model; this build reads version \(ModelFile.version)")
+        guard version >= 1 && version <= ModelFile.version else {
+            throw HogwildError("'\(path)' is a version \(version) model; this build reads versions 1 to \(ModelFile.version)")
         }
         guard size >= magic.count + 12 else { throw reader.truncated() }
         let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: size - 8, as: UInt64.self) }.littleEndian
@@ -117,7 +129,8 @@ public enum ModelFile {
             throw HogwildError("'\(path)' has an unreadable header")
         }
         let config = header.configuration
-        guard (try? config.validate()) != nil, header.userCount >= 0, header.itemCount >= 0 else {
+        guard (try? config.validate()) != nil, header.userCount >= 0, header.itemCount >= 0,
+              (config.matcher == .mlp) == (version >= 2) else {
             throw HogwildError("'\(path)' has an invalid header")
         }
         func readIDs(_ count: Int) throws -> IDMap {
@@ -148,11 +161,26 @@ public enum ModelFile {
         }
         let userTable = try readTable(header.userCount)
         let itemTable = try readTable(header.itemCount)
+        var network: DeepMatcher? = nil
+        if config.matcher == .mlp {
+            let loaded = DeepMatcher(dimension: config.dimension, hidden: config.hidden)
+            for part in DeepMatcher.Part.allCases {
+                let count = loaded.valueCount(part)
+                guard reader.offset + count * 4 <= size - 8 else { throw reader.truncated() }
+                let values = bytes.withUnsafeBytes { raw in
+                    (0..<count).map { raw.loadUnaligned(fromByteOffset: reader.offset + 4 * $0, as: Float.self) }
+                }
+                loaded.setValues(part, values)
+                reader.offset += count * 4
+            }
+            network = loaded
+        }
         guard reader.offset == size - 8 else {
             throw HogwildError("'\(path)' has \(size - 8 - reader.offset) unexpected bytes before its checksum")
         }
         let model = EmbeddingModel(configuration: config, users: users, items: items,
-                                   userTable: userTable, itemTable: itemTable, epochsTrained: header.epochsTrained)
+                                   userTable: userTable, itemTable: itemTable, network: network,
+                                   epochsTrained: header.epochsTrained)
         return (model, header)
     }
 

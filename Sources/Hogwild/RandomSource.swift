@@ -2,7 +2,7 @@
 ///
 /// Every worker owns one, derived from `(seed, epoch, worker)` by `stream(seed:epoch:worker:)`,
 /// so a run with a given seed and thread count is reproducible and no generator is shared.
-public struct RandomSource: RandomNumberGenerator, Sendable {
+public struct RandomSource: RandomNumberGenerator, Sendable, BitwiseCopyable {
     @usableFromInline internal var state: UInt64
 
     /// A generator started from `seed` (any value, 0 included).

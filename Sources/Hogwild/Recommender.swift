@@ -27,10 +27,11 @@ public struct Recommender: Sendable {
     // MARK: - Scores
 
     /// The model's score of `item` for `user`: the cosine or the dot product of their rows, as
-    /// the model's configuration says (the score it was trained on).
+    /// the model's configuration says, or the MLP's output for an MLP model (the score it was
+    /// trained on).
     ///
     /// - Precondition: both indices are in range.
-    /// - Complexity: O(`dimension`).
+    /// - Complexity: O(`dimension`), or O(`hidden · dimension`) for an MLP model.
     public func score(user: Int, item: Int) -> Float {
         precondition(user >= 0 && user < model.users.count, "user \(user) out of range 0..<\(model.users.count)")
         precondition(item >= 0 && item < model.items.count, "item \(item) out of range 0..<\(model.items.count)")
@@ -38,7 +39,8 @@ public struct Recommender: Sendable {
         let dimension = model.itemTable.dimension
         return model.userTable.withUnsafeHandle { users in
             model.itemTable.withUnsafeHandle { items in
-                cosine ? Vector.cosine(users.row(user), items.row(item), count: dimension)
+                if let network = model.network { return network.score(user: users.row(user), item: items.row(item)) }
+                return cosine ? Vector.cosine(users.row(user), items.row(item), count: dimension)
                        : Vector.dot(users.row(user), items.row(item), count: dimension)
             }
         }
@@ -73,7 +75,8 @@ public struct Recommender: Sendable {
     ///   - excluded: item row indices never to return; duplicates are harmless.
     /// - Precondition: `user` and every excluded index are in range, `k >= 0`.
     /// - Complexity: O(n·d + n·log k + e) time for n items of dimension d and e excluded
-    ///   indices; O(n + k) memory (an exclusion mask and the k best so far).
+    ///   indices (O(n·h·d + …) through an MLP of h hidden units); O(n + k) memory (an exclusion
+    ///   mask and the k best so far, and for an MLP every item's score).
     public func topItems(for user: Int, k: Int, excluding excluded: some Sequence<Int>) -> [(item: Int, score: Float)] {
         precondition(user >= 0 && user < model.users.count, "user \(user) out of range 0..<\(model.users.count)")
         precondition(k >= 0, "k must be 0 or more (got \(k))")
@@ -87,6 +90,11 @@ public struct Recommender: Sendable {
         let cosine = model.configuration.similarity == .cosine
         let dimension = model.itemTable.dimension
         var best = TopK(k)
+        if let network = model.network {
+            let scores = network.scores(user: user, users: model.userTable, items: model.itemTable)
+            for item in 0..<count where !skip[item] { best.offer(item, scores[item]) }
+            return best.sorted().map { (item: $0.item, score: $0.score) }
+        }
         model.userTable.withUnsafeHandle { users in
             model.itemTable.withUnsafeHandle { items in
                 let u = users.row(user)
@@ -109,8 +117,9 @@ public struct Recommender: Sendable {
     /// The `k` items whose rows have the highest cosine similarity to `item`'s row, most
     /// similar first, `item` itself left out.
     ///
-    /// Neighbours are always by cosine, also for dot-product models: the dot product of two item
-    /// rows would favour long (often popular) rows over close ones. Equal similarities are ordered
+    /// Neighbours are always by cosine, also for dot-product and MLP models: the dot product of
+    /// two item rows would favour long (often popular) rows over close ones, and the MLP scores
+    /// (user, item) pairs, not item pairs. Equal similarities are ordered
     /// by the lower item index; NaN similarities come last. Fewer than `k` items come back when
     /// the model has fewer than `k + 1` items.
     ///

@@ -72,6 +72,9 @@ struct Bench: ParsableCommand {
         for t in counts { _ = try modelOptions.configuration(epochs: epochs, threads: t, defaultNegatives: .uniform) }
         guard epochs >= 1 else { throw HogwildError("--epochs must be at least 1 (got \(epochs))") }
         guard repeats >= 1 else { throw HogwildError("--repeats must be at least 1 (got \(repeats))") }
+        if (evaluator || kernels) && modelOptions.matcher == .mlp {
+            throw HogwildError("--evaluator and --kernels measure the bilinear kernels; for the MLP matcher, bench without them measures training")
+        }
     }
 
     func run() throws {

@@ -9,7 +9,9 @@ struct Eval: ParsableCommand {
             Example: hogwild train --data ml-100k --save model.hgw && hogwild eval --model model.hgw --data ml-100k
 
             The data's ids must be the model's: an unknown user or item id is an error. The \
-            --data file's positives are excluded from each user's candidates, as in training.
+            --data file's positives are excluded from each user's candidates, as in training. \
+            Every item is scored by the model's own scorer: its similarity, or its saved network \
+            for an --matcher mlp model.
             """)
 
     @Option(help: ArgumentHelp("A model saved by 'hogwild train --save'.", valueName: "file"))

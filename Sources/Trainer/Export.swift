@@ -73,5 +73,8 @@ struct Export: ParsableCommand {
         let written = try EmbeddingExport.export(loaded, header: header, format: format, to: out, options: options)
         let names = written.map { ($0 as NSString).lastPathComponent }
         say("wrote    \(out): \(names.joined(separator: ", "))\(normalize ? " (rows normalised)" : "")")
+        if loaded.network != nil {
+            say("note     the model scores through its MLP, whose weights are not exported: the rows alone do not reproduce its rankings")
+        }
     }
 }

@@ -6,6 +6,8 @@ extension Loss: ExpressibleByArgument {}
 extension Similarity: ExpressibleByArgument {}
 extension NegativeSampling: ExpressibleByArgument {}
 extension Optimizer: ExpressibleByArgument {}
+extension Matcher: ExpressibleByArgument {}
+extension DenseWeightSharing: ExpressibleByArgument {}
 
 /// Resolves a `--data` argument as every command does: a catalogue data set that is neither in
 /// $HOGWILD_DATA nor in the cache is downloaded into the cache first, saying so on standard error.
@@ -96,16 +98,28 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp(
         "Loss: softmax (default, the most accurate), margin (the fastest), warp or bpr.",
-        discussion: "softmax: sampled softmax over the positive and --candidates random negatives, on similarities divided by --temperature. margin: hinge max(0, m − s(u,p) + s(u,n)), one negative per pair (or the hardest of --candidates). warp: margin with negatives drawn until one violates it, rank-weighted. bpr: −log σ(u·p − u·n), needs --similarity dot. Each loss brings its own tuned defaults for --lr, --candidates, --negatives and --temperature (README: Ranking quality)."))
-    var loss: Loss = .softmax
+        discussion: "softmax: sampled softmax over the positive and --candidates random negatives, on similarities divided by --temperature. margin: hinge max(0, m − s(u,p) + s(u,n)), one negative per pair (or the hardest of --candidates). warp: margin with negatives drawn until one violates it, rank-weighted. bpr: −log σ(u·p − u·n), needs --similarity dot. Each loss brings its own tuned defaults for --lr, --candidates, --negatives and --temperature (README: Ranking quality). --matcher mlp trains with margin (its default) or bpr."))
+    var loss: Loss?
 
-    @Option(help: "Similarity: cosine or dot.")
-    var similarity: Similarity = .cosine
+    @Option(help: "Similarity of the bilinear matcher: cosine (default) or dot.")
+    var similarity: Similarity?
 
-    @Option(help: "Hinge margin for --loss margin and warp. (default: 0.6; 1 for warp on dot)")
+    @Option(help: "Scores: bilinear (the rows' similarity) or mlp (w2·relu(Wu·u + Wi·i + b1), a ReLU network over the concatenated rows trained with them; --loss margin or bpr). eval and recommend score through the saved network; similar keeps ranking item rows by cosine.")
+    var matcher = Matcher.bilinear
+
+    @Option(help: "MLP matcher: hidden units (default 128).")
+    var hidden: Int?
+
+    @Option(help: "MLP matcher on several threads: averaged (default: each worker trains its own copy of the dense weights; the copies are averaged every --average-every triplets) or shared (one copy, written lock-free by all workers).")
+    var denseWeights: DenseWeightSharing?
+
+    @Option(help: "MLP matcher with averaged dense weights: triplets per worker between averagings (default 1000).")
+    var averageEvery: Int?
+
+    @Option(help: "Hinge margin for --loss margin and warp. (default: 0.6; 1 for warp on dot; \(ModelOptions.mlpDefaults.margin) for mlp)")
     var margin: Float?
 
-    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. (default: per loss: softmax 0.2, margin 0.5, warp 0.05 on cosine; 0.3, 0.02, 0.02 on dot)")
+    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. (default: per loss: softmax 0.2, margin 0.5, warp 0.05 on cosine; 0.3, 0.02, 0.02 on dot; \(ModelOptions.mlpDefaults.learningRate) for mlp)")
     var learningRate: Float?
 
     @Option(help: "Learning rate at the end, as a fraction of --lr.")
@@ -117,7 +131,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Negatives: uniform (any item but the positive) or unseen (not one of the user's training positives). (default: uniform for softmax, else unseen)")
     var negatives: NegativeSampling?
 
-    @Option(help: "Initial entries are N(0, (init-scale/√dim)²). (default: 1 for cosine, 0.1 for dot)")
+    @Option(help: "Initial entries are N(0, (init-scale/√dim)²). (default: 1 for cosine, 0.1 for dot, \(ModelOptions.mlpDefaults.initScale) for mlp)")
     var initScale: Float?
 
     @Option(help: "WARP: negatives drawn per positive before giving up.")
@@ -138,11 +152,42 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Random seed (initialisation, shuffling, sampling, holdout).")
     var seed: UInt64 = 1
 
-    /// The configuration: the loss's defaults, then every flag given, with `defaultNegatives`
-    /// (when set) instead of the loss's sampling when --negatives is not given.
+    /// The MLP matcher's defaults, chosen on a validation split of ml-100k (perf/deep.sh): its
+    /// scores are unnormalised, so a wide margin with a small step, for more epochs, does best.
+    static let mlpDefaults = (margin: Float(8), learningRate: Float(0.005), initScale: Float(0.3), epochs: 80)
+
+    /// `--epochs`' default: 20, or 80 for the MLP matcher.
+    var defaultEpochs: Int { matcher == .mlp ? Self.mlpDefaults.epochs : 20 }
+
+    /// `--loss`, or its default: softmax, or margin for the MLP matcher.
+    var resolvedLoss: Loss { loss ?? (matcher == .mlp ? .margin : .softmax) }
+
+    /// The configuration: the loss's defaults (or the MLP matcher's), then every flag given, with
+    /// `defaultNegatives` (when set) instead of the loss's sampling when --negatives is not given.
     func configuration(epochs: Int, threads: Int, defaultNegatives: NegativeSampling? = nil) throws -> TrainingConfiguration {
-        var c = TrainingConfiguration(loss: loss, similarity: similarity)
+        let mlp = matcher == .mlp
+        if mlp {
+            if similarity != nil {
+                throw HogwildError("--similarity applies to --matcher bilinear; --matcher mlp scores through its network")
+            }
+            if denseWeights == .shared && averageEvery != nil {
+                throw HogwildError("--average-every needs --dense-weights averaged")
+            }
+        } else if hidden != nil || denseWeights != nil || averageEvery != nil {
+            let flag = hidden != nil ? "--hidden" : denseWeights != nil ? "--dense-weights" : "--average-every"
+            throw HogwildError("\(flag) needs --matcher mlp")
+        }
+        var c = TrainingConfiguration(loss: resolvedLoss, similarity: similarity ?? .cosine)
         c.dimension = dim
+        c.matcher = matcher
+        c.hidden = hidden ?? c.hidden
+        c.denseWeights = denseWeights ?? c.denseWeights
+        c.averageEvery = averageEvery ?? c.averageEvery
+        if mlp {
+            c.margin = Self.mlpDefaults.margin
+            c.learningRate = Self.mlpDefaults.learningRate
+            c.initScale = Self.mlpDefaults.initScale
+        }
         if let margin { c.margin = margin }
         if let learningRate { c.learningRate = learningRate }
         c.finalLearningRateFraction = finalLrFraction
@@ -176,7 +221,9 @@ extension TrainingConfiguration {
         case .softmax: lossText = "softmax loss (τ \(temperature), \(negativeCandidates) negatives)"
         }
         let mining = negativeCandidates > 1 && (loss == .margin || loss == .bpr) ? ", hardest of \(negativeCandidates) negatives" : ""
-        return "dim \(dimension), \(lossText)\(mining) on \(similarity.rawValue), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(optimizer.rawValue), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
+        let scorer = matcher == .bilinear ? similarity.rawValue
+            : "an MLP (hidden \(hidden), \(denseWeights == .shared ? "shared dense weights" : "dense weights \(denseWeights.rawValue) every \(averageEvery)"))"
+        return "dim \(dimension), \(lossText)\(mining) on \(scorer), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(optimizer.rawValue), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
     }
 }
 

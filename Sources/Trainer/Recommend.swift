@@ -14,7 +14,8 @@ struct Recommend: ParsableCommand {
         discussion: """
             Example: hogwild train --data ml-100k --save m.hgw && hogwild recommend --model m.hgw --user 1
 
-            Items are ranked by the model's own score (cosine or dot, as it was trained). The \
+            Items are ranked by the model's own score (cosine, dot, or its MLP for an --matcher \
+            mlp model, as it was trained). The \
             user's training positives in --data are left out; the user's test positives are \
             marked "✓ test hit" and counted in a final "hits" line. Each line holds the rank, the \
             item id, the score and, when u.item (ml-100k) or movies.csv (ml-latest-small) lies \

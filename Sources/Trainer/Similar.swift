@@ -8,8 +8,10 @@ struct Similar: ParsableCommand {
         discussion: """
             Example: hogwild train --data ml-100k --save m.hgw && hogwild similar --model m.hgw --item "Star Wars (1977)"
 
-            Neighbours are ranked by the cosine similarity of item rows, whatever similarity the \
-            model was trained with; the item itself is left out. --item is an item id, an exact \
+            Neighbours are ranked by the cosine similarity of item rows, whatever similarity or \
+            matcher the model was trained with (an --matcher mlp model's network scores user–item \
+            pairs, not item pairs, so its item rows are compared by cosine too); the item itself \
+            is left out. --item is an item id, an exact \
             title, or a part of one title (ignoring case); an id wins over a title. Titles and \
             genres come from u.item (ml-100k) or movies.csv (ml-latest-small) next to the --data \
             training file, by default the file the model was trained on. A part of a title that \

@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
     @OptionGroup(title: "Side features and cold start") var featureOptions: FeatureOptions
 
-    @Option(help: "Passes over the training positives (default 20; with --resume, the saved run's plan).")
+    @Option(help: "Passes over the training positives (default 20, 80 with --matcher mlp; with --resume, the saved run's plan).")
     var epochs: Int?
 
     @Option(help: "Worker threads (default: all \(coreCount) cores).")
@@ -62,7 +62,7 @@ struct Train: ParsableCommand {
     var logJson = false
 
     func validate() throws {
-        _ = try modelOptions.configuration(epochs: epochs ?? 20, threads: threads ?? coreCount)
+        _ = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount)
         guard evalEvery >= 0 else { throw HogwildError("--eval-every must be 0 or more (got \(evalEvery))") }
         guard checkpointEvery >= 0 else { throw HogwildError("--checkpoint-every must be 0 or more (got \(checkpointEvery))") }
         if checkpointEvery > 0 && save == nil { throw HogwildError("--checkpoint-every needs --save FILE to write to") }
@@ -74,15 +74,18 @@ struct Train: ParsableCommand {
         if resume != nil && (featureOptions.hybrid || featureOptions.coldItems > 0) {
             throw HogwildError("--resume cannot be combined with --item-features, --user-features or --cold-items: train afresh")
         }
-        if featureOptions.hybrid && modelOptions.loss == .warp {
-            throw HogwildError("--item-features and --user-features need --loss margin or bpr, not warp")
+        if featureOptions.hybrid && modelOptions.resolvedLoss == .warp {
+            throw HogwildError("--item-features and --user-features need --loss softmax, margin or bpr, not warp")
+        }
+        if featureOptions.hybrid && modelOptions.matcher == .mlp {
+            throw HogwildError("--item-features and --user-features need --matcher bilinear")
         }
     }
 
     /// A fresh model, or the one `--resume` names with its planned epochs and this run's threads.
     func startingModel(_ load: (_ seed: UInt64, _ ids: (users: IDMap, items: IDMap)?) throws -> Dataset) throws -> (EmbeddingModel, Dataset) {
         guard let resume else {
-            let config = try modelOptions.configuration(epochs: epochs ?? 20, threads: threads ?? coreCount)
+            let config = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount)
             let data = try load(config.seed, nil)
             return (EmbeddingModel(configuration: config, users: data.users, items: data.items), data)
         }
@@ -96,7 +99,8 @@ struct Train: ParsableCommand {
         try config.validate()
         let data = try load(config.seed, (saved.users, saved.items))
         let model = EmbeddingModel(configuration: config, users: saved.users, items: saved.items,
-                                   userTable: saved.userTable, itemTable: saved.itemTable, epochsTrained: saved.epochsTrained)
+                                   userTable: saved.userTable, itemTable: saved.itemTable, network: saved.network,
+                                   epochsTrained: saved.epochsTrained)
         return (model, data)
     }
 
@@ -142,7 +146,7 @@ struct Train: ParsableCommand {
         if validationFraction > 0 {
             chat("validate \(validation.nonZeroCount) of \(dataset.train.nonZeroCount) training positives held out (fraction \(validationFraction)); best epoch kept")
         }
-        var best: (epoch: Int, auc: Double, users: EmbeddingTable, items: EmbeddingTable)? = nil
+        var best: (epoch: Int, auc: Double, users: EmbeddingTable, items: EmbeddingTable, network: DeepMatcher?)? = nil
         let trainer = try HogwildTrainer(model: model, train: fit, features: features, excludedNegatives: cold?.coldItems ?? [])
         // With cold items held out, the test and validation rankings are over the warm items only.
         let testExcluded = cold?.excludingColdItems(dataset.train) ?? dataset.train
@@ -173,10 +177,12 @@ struct Train: ParsableCommand {
                 evaluated += "  val AUC \(fixed(v.auc, 4))"
                 if v.auc > (best?.auc ?? -1) {
                     let snapshot = best ?? (e, v.auc, EmbeddingTable(rowCount: model.users.count, dimension: config.dimension),
-                                            EmbeddingTable(rowCount: model.items.count, dimension: config.dimension))
+                                            EmbeddingTable(rowCount: model.items.count, dimension: config.dimension),
+                                            model.network.map { DeepMatcher(dimension: $0.dimension, hidden: $0.hidden) })
                     snapshot.users.copyContents(from: current.userTable)
                     snapshot.items.copyContents(from: current.itemTable)
-                    best = (e, v.auc, snapshot.users, snapshot.items)
+                    if let network = model.network { snapshot.network?.copyContents(from: network) }
+                    best = (e, v.auc, snapshot.users, snapshot.items, snapshot.network)
                 } else if patience > 0, let best, e - best.epoch >= patience {
                     stop = true
                     evaluated += "  (no better for \(patience) epochs: stopping)"
@@ -209,6 +215,7 @@ struct Train: ParsableCommand {
         if let best {
             result.userTable.copyContents(from: best.users)
             result.itemTable.copyContents(from: best.items)
+            if let network = model.network, let kept = best.network { network.copyContents(from: kept) }
             chat("best     epoch \(best.epoch): validation AUC \(fixed(best.auc, 4)); its tables are the model's")
         }
         var final: Evaluation? = nil, baselines: [String: Evaluation] = [:]
@@ -320,7 +327,7 @@ struct RunReport: Encodable {
     var userFeatures: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case data, split, k, epochs, threads, dim, loss, similarity, history, auc, seed
+        case data, split, k, epochs, threads, dim, loss, similarity, matcher, history, auc, seed
         case learningRate = "learning_rate"
         case precision = "precision_at_10"
         case recall = "recall_at_10"
@@ -344,6 +351,7 @@ struct RunReport: Encodable {
         try c.encode(configuration.dimension, forKey: .dim)
         try c.encode(configuration.loss, forKey: .loss)
         try c.encode(configuration.similarity, forKey: .similarity)
+        try c.encode(configuration.matcher, forKey: .matcher)
         try c.encode(configuration.learningRate, forKey: .learningRate)
         try c.encode(configuration.seed, forKey: .seed)
         try c.encode(configuration, forKey: .configuration)

@@ -58,6 +58,11 @@ struct BadInputTests {
         (["--dim", "0"], "--dim"),
         (["--threads", "0"], "--threads"),
         (["--lr", "nan"], "--lr"),
+        (["--hidden", "16"], "--hidden needs --matcher mlp"),
+        (["--matcher", "mlp", "--hidden", "0"], "--hidden must be"),
+        (["--matcher", "mlp", "--loss", "warp"], "--loss warp is not supported with --matcher mlp"),
+        (["--matcher", "mlp", "--similarity", "dot"], "--similarity applies to --matcher bilinear"),
+        (["--matcher", "mlp", "--dense-weights", "shared", "--average-every", "10"], "--average-every needs"),
     ])
     func invalidFlag(flag: [String], name: String) throws {
         try withTemporaryDirectory { dir in
