@@ -25,9 +25,10 @@ for line in open(f"{folder}/u.item", encoding="latin-1"):
         if flag == "1": print(f"{f[0]},{names[g]}")
 PY
 models=(
-  "cosine-margin|"
-  "cosine-margin-own-init-1|--own-init-scale 1"
-  "dot-margin|--similarity dot"
+  "cosine-softmax (default)|"
+  "cosine-margin|--loss margin"
+  "cosine-margin-own-init-1|--loss margin --own-init-scale 1"
+  "dot-margin|--loss margin --similarity dot"
   "dot-bpr-lr0.05|--loss bpr --similarity dot --lr 0.05"
 )
 features=(

@@ -8,9 +8,10 @@ struct Train: ParsableCommand {
         discussion: """
             Example: hogwild train --data ml-100k --epochs 10 --threads 2 --report run.json
 
-            Each epoch prints the mean loss, the share of triplets that violated the margin (and \
-            so moved the model) and the training throughput; on a terminal, one progress line \
-            is redrawn in place instead. --epochs 0 evaluates the freshly initialised model.
+            Each epoch prints the mean loss, the share of violations (triplets that broke the \
+            margin; for softmax, pairs with a negative scored at least as high as the positive) \
+            and the training throughput; on a terminal, one progress line is redrawn in place \
+            instead. --epochs 0 evaluates the freshly initialised model.
 
             Long runs: --save M --checkpoint-every N writes the model every N epochs (atomically: \
             a kill at any moment leaves the previous file intact), and --resume M continues a \
