@@ -20,6 +20,7 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public var hitRateAtK: Double = 0
     /// Share of the catalogue that appears in at least one evaluated user's top k.
     public var coverage: Double = 0
+    /// The cutoff of the top-k metrics.
     public var k: Int
     /// Users with at least one test positive (and at least one candidate negative).
     public var usersEvaluated: Int
@@ -28,6 +29,8 @@ public struct Evaluation: Sendable, Codable, Equatable {
     /// Wall time of the evaluation.
     public var seconds: Double
 
+    /// Figures with the later metrics (MAP, NDCG, hit rate, coverage, AUC distribution) at their
+    /// defaults (0, empty), for the caller to fill in.
     public init(auc: Double, precisionAtK: Double, recallAtK: Double, k: Int, usersEvaluated: Int, seconds: Double) {
         self.auc = auc
         self.precisionAtK = precisionAtK
@@ -63,12 +66,15 @@ public struct Evaluation: Sendable, Codable, Equatable {
 
 /// Quantiles of the per-user AUC, and the users at both ends.
 public struct AUCDistribution: Sendable, Codable, Equatable {
+    /// The lowest, 10th-percentile, median, 90th-percentile and highest per-user AUC (nearest
+    /// rank); all 0 when no user was evaluated.
     public var minimum = 0.0, p10 = 0.0, median = 0.0, p90 = 0.0, maximum = 0.0
     /// Row indices of the (up to) five users with the lowest AUC, worst first.
     public var worstUsers: [Int] = []
     /// Row indices of the (up to) five users with the highest AUC, best first.
     public var bestUsers: [Int] = []
 
+    /// The distribution of no users: zeros and empty lists.
     public init() {}
 
     enum CodingKeys: String, CodingKey {
@@ -89,9 +95,12 @@ public struct AUCDistribution: Sendable, Codable, Equatable {
 
 /// One user's ranking figures.
 public struct UserRankMetrics: Sendable, Equatable {
+    /// The user's ROC AUC: the share of (test positive, candidate negative) pairs in which the
+    /// positive scores higher, ties counting one half.
     public var auc: Double
     /// Test positives among the top k candidates.
     public var hits: Int
+    /// Test positives that are candidates (not excluded): the denominator of recall.
     public var positives: Int
     /// Average precision@k.
     public var averagePrecision: Double = 0
@@ -134,8 +143,19 @@ public enum AUCEvaluator {
 
     /// Evaluates `model` on `test`, excluding `train` from each user's candidates.
     ///
-    /// - Parameter sampleUsers: when given, evaluates only this many users with test positives,
-    ///   drawn with `seed` (for data sets too large to rank every item for every user).
+    /// A user is skipped when no test positive is left outside `train`, or no candidate negative
+    /// is left. The result does not depend on `threads`.
+    ///
+    /// - Precondition: the model's users and items are `train`'s (and `test`'s).
+    /// - Parameters:
+    ///   - model: the model to evaluate.
+    ///   - train: the training positives, removed from each user's candidates.
+    ///   - test: the held-out positives.
+    ///   - k: the top-k cutoff.
+    ///   - threads: worker threads.
+    ///   - sampleUsers: when given, evaluates only this many users with test positives, drawn
+    ///     with `seed` (for data sets too large to rank every item for every user).
+    ///   - seed: seeds the user sample.
     /// - Complexity: O(U·I·d) scoring plus O(U·I·P / 16) ranking, for U users, I items,
     ///   dimension d and P test positives per user.
     public static func evaluate(model: EmbeddingModel, train: InteractionMatrix, test: InteractionMatrix,
@@ -143,7 +163,11 @@ public enum AUCEvaluator {
         evaluate(.model(model), train: train, test: test, k: k, threads: threads, sampleUsers: sampleUsers, seed: seed)
     }
 
-    /// Evaluates any `Scorer` on `test`, excluding `train` from each user's candidates.
+    /// Evaluates any `Scorer` on `test`, excluding `train` from each user's candidates: a model
+    /// (as `evaluate(model:train:test:k:threads:sampleUsers:seed:)`) or a baseline.
+    ///
+    /// - Precondition: for `.model`, the model's users and items are `train`'s.
+    /// - Complexity: as for a model; the baselines skip the scoring product.
     public static func evaluate(_ scorer: Scorer, train: InteractionMatrix, test: InteractionMatrix,
                                 k: Int = 10, threads: Int, sampleUsers: Int? = nil, seed: UInt64 = 1) -> Evaluation {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -239,8 +263,10 @@ public enum AUCEvaluator {
         return e
     }
 
-    /// Scores every item for `users` and nothing else, for benchmarking the scoring kernel.
-    /// Returns the wall time in seconds (packing the item panels included).
+    /// Scores every item for the first `users` users and nothing else, for benchmarking the
+    /// blocked `ScoreBlock` product (used on the model's rows even for an MLP model).
+    ///
+    /// - Returns: the wall time in seconds (packing the item panels included).
     public static func timeScoring(model: EmbeddingModel, users: Int, threads: Int) -> Double {
         let started = DispatchTime.now().uptimeNanoseconds
         let panels = ItemPanels(model: model, threads: threads)
@@ -346,8 +372,11 @@ public enum AUCEvaluator {
     ///
     /// - Parameters:
     ///   - scores: one score per item.
-    ///   - excluded: items removed from the candidates (the user's training positives), sorted.
-    ///   - positives: the test positives, sorted; those also in `excluded` are ignored.
+    ///   - excluded: items removed from the candidates (the user's training positives), sorted
+    ///     and distinct.
+    ///   - positives: the test positives, sorted and distinct; those also in `excluded` are
+    ///     ignored.
+    ///   - k: the top-k cutoff.
     /// - Returns: `nil` when there is no positive or no negative candidate.
     public static func rankMetrics(scores: [Float], excluded: [Int32], positives: [Int32], k: Int) -> UserRankMetrics? {
         let scratch = RankScratch(itemCount: scores.count, maxPositives: positives.count, k: k)

@@ -34,7 +34,9 @@ public struct AliasTable: Sendable {
     /// The number of outcomes.
     public var count: Int { probability.count }
 
-    /// One draw.
+    /// One draw: index `i` with probability `weights[i] / Σ weights`.
+    ///
+    /// - Complexity: O(1).
     public func sample(_ rng: inout RandomSource) -> Int {
         withUnsafeSampler { $0.sample(&rng) }
     }
@@ -49,7 +51,8 @@ public struct AliasTable: Sendable {
         }
     }
 
-    /// Draws without bounds checks.
+    /// Draws without bounds checks; valid only inside the `withUnsafeSampler` closure that
+    /// produced it.
     public struct UnsafeSampler {
         @usableFromInline let probability: UnsafePointer<Float>
         @usableFromInline let alias: UnsafePointer<Int32>
@@ -62,6 +65,7 @@ public struct AliasTable: Sendable {
             self.count = count
         }
 
+        /// One draw, as `AliasTable.sample(_:)`.
         @inlinable @inline(__always)
         public func sample(_ rng: inout RandomSource) -> Int {
             let i = rng.next(below: count)

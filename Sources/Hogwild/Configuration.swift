@@ -2,7 +2,8 @@
 public enum Loss: String, Codable, Sendable, CaseIterable {
     /// Hinge loss `max(0, margin − s(u,p) + s(u,n))`.
     case margin
-    /// Bayesian personalised ranking `−log σ(s(u,p) − s(u,n))`, on dot products.
+    /// Bayesian personalised ranking `−log σ(s(u,p) − s(u,n))`, on dot products (or the MLP
+    /// matcher's scores); not on cosine similarity.
     case bpr
     /// Weighted approximate-rank pairwise loss (Weston, Bengio & Usunier, 2011): negatives are
     /// drawn until one violates the margin (at most `maxSampled`); the hinge update is scaled by
@@ -17,13 +18,17 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
 
 /// How a user row scores an item row.
 public enum Similarity: String, Codable, Sendable, CaseIterable {
+    /// The cosine `u·i / (|u|·|i|)`: row lengths do not count.
     case cosine
+    /// The dot product `u·i`: row lengths count.
     case dot
 }
 
 /// Which items may be drawn as a triplet's negative.
 public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
-    /// Uniform over all items, redrawn only if it is the positive itself.
+    /// Uniform over all items (or popularity-weighted, see `negativeExponent`), never the positive
+    /// itself: a draw of the positive is redrawn, or, where several negatives are drawn per pair,
+    /// dropped. Other positives of the user may be drawn.
     case uniform
     /// Uniform over the items that are not the user's training positives, by rejection: a triplet
     /// whose negative is a positive is skipped. Only triplets about to update are checked — a
@@ -69,21 +74,29 @@ public enum DenseWeightSharing: String, Codable, Sendable, CaseIterable {
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Embedding width.
     public var dimension = 64
+    /// The training objective.
     public var loss = Loss.softmax
+    /// How the bilinear matcher scores a (user, item) pair of rows.
     public var similarity = Similarity.cosine
     /// The hinge margin (margin and WARP losses).
     public var margin: Float = 0.6
-    /// The learning rate at the start; it decays linearly to `finalLearningRateFraction` of that.
+    /// The learning rate at the start; it decays linearly over all `epochs` to
+    /// `finalLearningRateFraction` of that.
     public var learningRate: Float = 0.2
+    /// The learning rate at the end of the last epoch, as a fraction of `learningRate` (0 to 1).
     public var finalLearningRateFraction: Float = 0.0
     /// L2 regularisation strength, applied to the rows each update moves.
     public var l2: Float = 0
+    /// Passes over the training pairs; also the length of the learning-rate schedule.
     public var epochs = 20
     /// Worker threads.
     public var threads = 1
+    /// Seeds the initial rows, the shuffles and the negative draws: with one thread, a run is
+    /// reproducible bit for bit.
     public var seed: UInt64 = 1
+    /// Which items may be drawn as negatives.
     public var negatives = NegativeSampling.uniform
-    /// The standard deviation of the initial row entries, divided by √dimension.
+    /// Initial row entries are drawn from `N(0, (initScale/√dimension)²)`.
     public var initScale: Float = 1.0
     /// WARP: negatives drawn per positive before giving up.
     public var maxSampled = 50
@@ -94,6 +107,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// with the highest-scoring one — hard-negative mining (1: a plain random negative). Softmax:
     /// all enter the denominator. Not used by WARP.
     public var negativeCandidates = 24
+    /// How a gradient becomes an update.
     public var optimizer = Optimizer.sgd
     /// Softmax loss: the temperature dividing the similarities (smaller: sharper focus on the
     /// hardest negatives).
@@ -148,7 +162,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         }
     }
 
-    /// Checks every value; the message names the flag.
+    /// Checks every value and every combination the trainer does not support.
+    ///
+    /// - Throws: `HogwildError` for the first problem found; the message names the CLI flag.
     public func validate() throws {
         func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
             if !ok { throw HogwildError(message()) }

@@ -34,7 +34,12 @@ extension DataCatalog {
     ///   `HOGWILD_DOWNLOAD_SHA256_ML_100K`): the digest a mirror's different file must have (its
     ///   size is then not checked). Without it, any URL must serve the published file.
     ///
-    /// - Parameter log: receives one line when the server has answered and the transfer starts.
+    /// - Parameters:
+    ///   - name: a catalogue name (`DataCatalog.names`).
+    ///   - environment: the process environment (the variables above, `HOGWILD_DATA`,
+    ///     `XDG_CACHE_HOME`, `HOME`).
+    ///   - log: receives one line when the server has answered and the transfer starts.
+    /// - Returns: the folder holding the data set's files.
     /// - Throws: `HogwildError`, one line naming the folders searched, the URL and the reason,
     ///   and pointing at `--data synthetic`.
     public static func download(_ name: String, environment: [String: String], log: (String) -> Void) throws -> String {

@@ -9,11 +9,16 @@ import Darwin
 public struct DataSource: Sendable, Equatable {
     /// A short name for reports: the catalogue name or the training file's path.
     public var name: String
+    /// The training interactions' path (a text ratings file or a binary interaction file);
+    /// `"(generated)"` for a synthetic set.
     public var trainFile: String
+    /// The test interactions' path; `nil` makes `Dataset.load` hold out positives per user (a
+    /// binary interaction file carries its own test set and takes none).
     public var testFile: String?
     /// When set, the data is generated from this spec and the file names are unused.
     public var synthetic: SyntheticSpec?
 
+    /// A data set read from files.
     public init(name: String, trainFile: String, testFile: String? = nil) {
         self.name = name
         self.trainFile = trainFile
@@ -53,10 +58,11 @@ public enum DataCatalog {
               zipBytes: 978_202, zipSHA256: "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436"),
     ]
 
-    /// The catalogue's names.
+    /// The catalogue's names (`synthetic` is not among them).
     public static var names: [String] { entries.map(\.name) }
 
-    /// The folders searched for data set `name`, in order.
+    /// The folders searched for data set `name`, in order: `$HOGWILD_DATA/<name>` when the
+    /// variable is set, then the cache folder's `<name>` (see `cacheFolder(environment:)`).
     public static func searchFolders(for name: String, environment: [String: String]) -> [String] {
         var folders: [String] = []
         if let root = environment["HOGWILD_DATA"], !root.isEmpty { folders.append("\(root)/\(name)") }
@@ -80,9 +86,16 @@ public enum DataCatalog {
     /// Resolves a `--data` argument: a catalogue name, `synthetic` (a small built-in planted set),
     /// or the path of an interaction file (then `test` is the optional test file's path).
     ///
-    /// - Parameter download: when given, a catalogue data set found in no search folder is
-    ///   downloaded into the cache first (see `download(_:environment:log:)`), and `download`
-    ///   receives its one progress line. When `nil`, a missing data set is an error.
+    /// - Parameters:
+    ///   - spec: the `--data` argument.
+    ///   - test: the `--test` argument, if any.
+    ///   - environment: the process environment (`HOGWILD_DATA`, `XDG_CACHE_HOME`, `HOME`, and
+    ///     the download variables).
+    ///   - log: the `download` argument: when given, a catalogue data set found in no search
+    ///     folder is downloaded into the cache first (see `download(_:environment:log:)`), and
+    ///     `log` receives its one progress line. When `nil`, a missing data set is an error.
+    /// - Throws: `HogwildError` for an unknown name that is not a file, a catalogue data set that
+    ///   is missing (and cannot be downloaded), or `test` given with `synthetic`.
     public static func resolve(_ spec: String, test: String?, environment: [String: String],
                                download log: ((String) -> Void)? = nil) throws -> DataSource {
         if spec == "synthetic" {
@@ -121,8 +134,11 @@ public enum DataCatalog {
 /// user's test positives against every known item the user has not interacted with positively in
 /// training — on ml-100k's ua split: 1,682 items, 943 users, 934 of them with a test positive.
 public struct Dataset: Sendable {
+    /// Where the data came from.
     public let source: DataSource
+    /// The user ids: row `u` of both matrices is user `users.id(at: u)`.
     public let users: IDMap
+    /// The item ids: column `i` of both matrices is item `items.id(at: i)`.
     public let items: IDMap
     /// Training positives.
     public let train: InteractionMatrix
@@ -136,7 +152,19 @@ public struct Dataset: Sendable {
     /// With a test file, the split is the two files. Without one, `holdout` positives of every
     /// user who has more than `holdout` are moved to the test set, chosen by `seed`.
     ///
-    /// - Parameter ids: when given, the id maps of a trained model: ids outside them are errors.
+    /// Generated sets and binary interaction files bring their own split and dense ids; then
+    /// `minRating`, `holdout` and `seed` are unused.
+    ///
+    /// - Parameters:
+    ///   - source: the files (or synthetic spec) to load.
+    ///   - minRating: the lowest rating that makes a positive.
+    ///   - holdout: positives held out per user when there is no test file.
+    ///   - seed: seeds the holdout draw.
+    ///   - ids: when given, the id maps of a trained model: ids outside them are errors.
+    ///   - threads: workers for generating a synthetic set.
+    /// - Throws: `HogwildError` for an unreadable or malformed file (naming file and line), an
+    ///   id outside `ids`, or a binary file given together with a test file.
+    /// - Complexity: O(file sizes + pairs · log(pairs per user)).
     public static func load(_ source: DataSource, minRating: Float, holdout: Int, seed: UInt64,
                             ids: (users: IDMap, items: IDMap)? = nil, threads: Int = 1) throws -> Dataset {
         if let spec = source.synthetic {

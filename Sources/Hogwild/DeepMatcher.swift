@@ -180,6 +180,8 @@ public final class DeepMatcher: @unchecked Sendable {
     /// `user`'s score of every row of `items` (both rows `rowStride` floats apart, as
     /// `EmbeddingTable` lays them out).
     ///
+    /// - Precondition: `user` is a row of `users`; both tables have `dimension` columns.
+    ///
     /// - Complexity: O(items · hidden · dimension).
     public func scores(user: Int, users: EmbeddingTable, items: EmbeddingTable) -> [Float] {
         precondition(user >= 0 && user < users.rowCount && users.stride == rowStride)
@@ -201,7 +203,9 @@ public final class DeepMatcher: @unchecked Sendable {
 
     /// The score of one pair of rows (`dimension` floats each).
     ///
-    /// - Complexity: O(hidden · dimension).
+    /// - Precondition: `user` and `item` point to at least `dimension` floats (not checked).
+    /// - Complexity: O(hidden · dimension), and a small allocation per call: for single pairs;
+    ///   rank many items with `scores(user:users:items:)`.
     public func score(user: UnsafePointer<Float>, item: UnsafePointer<Float>) -> Float {
         let buffers = AlignedBuffer<Float>(count: 2 * hiddenStride)
         return withUnsafeWeights { w in

@@ -47,9 +47,12 @@ public enum EmbeddingExport {
 
     /// What is known about an item besides its id (from MovieLens' `u.item` or `movies.csv`).
     public struct ItemInfo: Sendable, Equatable {
+        /// The title as the file gives it (MovieLens: with the year, e.g. "Toy Story (1995)").
         public var title: String
+        /// Genre names in file order; empty when the item has none.
         public var genres: [String]
 
+        /// An item's metadata.
         public init(title: String, genres: [String]) {
             self.title = title
             self.genres = genres
@@ -67,6 +70,7 @@ public enum EmbeddingExport {
         /// Per item row: the number of training positives. Used by `projector`.
         public var popularity: [Int]?
 
+        /// Options; the defaults write the raw rows with no item metadata.
         public init(normalize: Bool = false, itemInfo: [ItemInfo?]? = nil, popularity: [Int]? = nil) {
             self.normalize = normalize
             self.itemInfo = itemInfo
@@ -77,8 +81,12 @@ public enum EmbeddingExport {
     /// Exports `model` into `directory` (created, with its parents, when missing) in `format`.
     ///
     /// - Parameters:
+    ///   - model: the model whose tables are written.
     ///   - header: the model file's header, for the `npy` manifest (training files, final
     ///     metrics); without it those keys are left out.
+    ///   - format: what to write (see `Format.files`).
+    ///   - directory: the output folder.
+    ///   - options: normalisation and item metadata.
     /// - Returns: the paths written, in order.
     /// - Throws: `HogwildError` when the folder cannot be created (or is a file), a file cannot be
     ///   written, or `options` has per-item arrays of the wrong length.
@@ -144,6 +152,8 @@ public enum EmbeddingExport {
     }
 
     /// Writes `table` as an NPY 1.0 file of shape (rows, dimension), dtype `<f4`, C order.
+    ///
+    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
     public static func writeNPY(_ table: EmbeddingTable, normalize: Bool = false, to path: String) throws {
         try FileBytes.writeAtomically(path) { sink in
             try sink.write(npyHeader(rows: table.rowCount, columns: table.dimension))
@@ -165,6 +175,9 @@ public enum EmbeddingExport {
 
     /// Writes one id per line, in row order (line r is row r's id), with `titles[r]` as a second
     /// tab-separated field when given and non-nil. Tabs and line breaks in fields become spaces.
+    ///
+    /// - Precondition: `titles`, when given, has one entry per id.
+    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
     public static func writeIDs(_ ids: IDMap, titles: [String?]? = nil, to path: String) throws {
         try writeLines(path) { emit in
             for r in 0..<ids.count {
@@ -178,6 +191,9 @@ public enum EmbeddingExport {
     // MARK: - Text formats
 
     /// Writes StarSpace-style lines `id<TAB>v1<TAB>v2…`, one per row, no header.
+    ///
+    /// - Precondition: `ids` has one id per row of `table`.
+    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
     public static func writeTSV(_ table: EmbeddingTable, ids: IDMap, normalize: Bool = false, to path: String) throws {
         precondition(ids.count == table.rowCount)
         try writeRows(table, normalize: normalize, to: path, separator: 0x09) { tsvField(ids.id(at: $0)) }
@@ -187,6 +203,9 @@ public enum EmbeddingExport {
     /// space-separated. Whitespace in ids becomes `_` (an empty id is written as `_`), as the
     /// format splits on whitespace. Loadable by gensim's
     /// `KeyedVectors.load_word2vec_format(path, binary=False)`.
+    ///
+    /// - Precondition: `ids` has one id per row of `table`.
+    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
     public static func writeVec(_ table: EmbeddingTable, ids: IDMap, normalize: Bool = false, to path: String) throws {
         precondition(ids.count == table.rowCount)
         try writeRows(table, normalize: normalize, to: path, separator: 0x20,
@@ -194,12 +213,17 @@ public enum EmbeddingExport {
     }
 
     /// Writes the projector's `vectors.tsv`: one row per line, tab-separated values, no ids.
+    ///
+    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
     public static func writeProjectorVectors(_ table: EmbeddingTable, normalize: Bool = false, to path: String) throws {
         try writeRows(table, normalize: normalize, to: path, separator: 0x09, label: nil)
     }
 
     /// Writes the projector's `metadata.tsv`: the header `id  title  genres  popularity` (tabs),
     /// then one line per item in row order; genres are joined with `|`; unknown fields are empty.
+    ///
+    /// - Precondition: `info` and `popularity`, when given, have one entry per id.
+    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
     public static func writeProjectorMetadata(ids: IDMap, info: [ItemInfo?]?, popularity: [Int]?, to path: String) throws {
         try writeLines(path) { emit in
             try emit("id\ttitle\tgenres\tpopularity")
@@ -310,32 +334,57 @@ public enum EmbeddingExport {
     /// trained on (with their sizes when they exist), and its final test metrics when the model
     /// file has them. Keys are snake_case; unknown values are left out.
     public struct Manifest: Codable, Sendable, Equatable {
+        /// Always `"npy"`.
         public var format = "npy"
+        /// The arrays' NumPy dtype: `"<f4"`, little-endian float32.
         public var dtype = "<f4"
+        /// Rows of `users.npy`.
         public var users: Int
+        /// Rows of `items.npy`.
         public var items: Int
+        /// Columns of both arrays: the embedding dimension.
         public var dim: Int
+        /// The configuration's `similarity`.
         public var similarity: Similarity
+        /// The configuration's `loss`.
         public var loss: Loss
+        /// The configuration's `margin` (recorded whatever the loss).
         public var margin: Float
+        /// The configuration's initial `learningRate`.
         public var learningRate: Float
+        /// The configuration's `finalLearningRateFraction`.
         public var finalLearningRateFraction: Float
+        /// The configuration's `l2`.
         public var l2: Float
+        /// The configuration's `negatives`.
         public var negatives: NegativeSampling
+        /// Epochs the model was trained for.
         public var epochsTrained: Int
+        /// The configuration's `seed`.
         public var seed: UInt64
         /// Whether the exported rows were scaled to unit norm.
         public var normalized: Bool
+        /// The training file named in the model file's header.
         public var trainFile: String?
+        /// The test file named in the model file's header.
         public var testFile: String?
+        /// The training file's size at export time, when it is a regular file.
         public var trainFileBytes: Int?
+        /// The test file's size at export time, when it is a regular file.
         public var testFileBytes: Int?
+        /// The final test AUC stored in the model file.
         public var auc: Double?
+        /// The final test precision@10: set only when the stored evaluation used k = 10.
         public var precisionAt10: Double?
+        /// The final test recall@10: set only when the stored evaluation used k = 10.
         public var recallAt10: Double?
+        /// The cutoff of the stored top-k metrics.
         public var k: Int?
+        /// The final test precision@k.
         public var precisionAtK: Double?
+        /// The final test recall@k.
         public var recallAtK: Double?
+        /// The users the final test evaluation covered.
         public var usersEvaluated: Int?
 
         enum CodingKeys: String, CodingKey {
@@ -355,7 +404,8 @@ public enum EmbeddingExport {
         }
     }
 
-    /// The manifest for `model` (see `Manifest`).
+    /// The manifest for `model` (see `Manifest`): configuration values from the model; files and
+    /// metrics from `header` when given. Reads the training and test files' sizes from disk.
     public static func manifest(_ model: EmbeddingModel, header: ModelFile.Header?, normalized: Bool) -> Manifest {
         let c = model.configuration
         var m = Manifest(users: model.users.count, items: model.items.count, dim: c.dimension, similarity: c.similarity,
@@ -394,6 +444,7 @@ public enum EmbeddingExport {
     ///
     /// - Returns: the file read and one entry per item row (`nil` for items it does not list),
     ///   or `nil` when the folder holds neither file.
+    /// - Throws: `HogwildError` when the file found cannot be read or is malformed.
     public static func itemInfo(nextTo trainFile: String, items: IDMap) throws -> (file: String, info: [ItemInfo?])? {
         guard let (file, table) = try itemTable(nextTo: trainFile) else { return nil }
         return (file, (0..<items.count).map { table[items.id(at: $0)] })
@@ -402,6 +453,8 @@ public enum EmbeddingExport {
     /// Titles and genres by item id from the MovieLens metadata next to `trainFile` (as
     /// `itemInfo(nextTo:items:)`, before mapping to rows), or `nil` when the folder holds neither
     /// `u.item` nor `movies.csv`.
+    ///
+    /// - Throws: `HogwildError` when the file found cannot be read or is malformed.
     public static func itemTable(nextTo trainFile: String) throws -> (file: String, table: [String: ItemInfo])? {
         let folder = (trainFile as NSString).deletingLastPathComponent
         let base = folder.isEmpty ? "" : folder.hasSuffix("/") ? folder : folder + "/"
@@ -423,7 +476,11 @@ public enum EmbeddingExport {
         "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
     ]
 
-    /// Reads ml-100k's `u.genre` (`name|index` lines, latin-1): the genre names by index.
+    /// Reads ml-100k's `u.genre` (`name|index` lines, latin-1): the genre names by index (an
+    /// index the file skips gets an empty name).
+    ///
+    /// - Throws: a `file:line` `HogwildError` for a line that is not `name|index` with an index
+    ///   below 1000, or when the file cannot be read.
     public static func readGenres(_ path: String) throws -> [String] {
         var names: [Int: String] = [:]
         for (number, line) in try textLines(path, latin1: true) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -438,7 +495,11 @@ public enum EmbeddingExport {
     }
 
     /// Reads ml-100k's `u.item` (latin-1, `id|title|date|video date|url|` then one 0/1 flag per
-    /// genre): titles and genres by item id.
+    /// genre): titles and genres by item id. A flag past the end of `genres` is named
+    /// `genre <index>`.
+    ///
+    /// - Throws: a `file:line` `HogwildError` for a line with fewer than two fields or an empty
+    ///   id, or when the file cannot be read.
     public static func readMovieLens100kItems(_ path: String, genres: [String]) throws -> [String: ItemInfo] {
         var table: [String: ItemInfo] = [:]
         for (number, line) in try textLines(path, latin1: true) where !line.isEmpty {
@@ -460,6 +521,9 @@ public enum EmbeddingExport {
     /// Reads ml-latest-small's `movies.csv` (UTF-8 CSV with a `movieId,title,genres` header,
     /// quoted titles, `|`-separated genres): titles and genres by movie id. The genre
     /// "(no genres listed)" becomes an empty list.
+    ///
+    /// - Throws: a `file:line` `HogwildError` for a record with fewer than two fields or an empty
+    ///   id, or an unterminated quoted field, or when the file cannot be read.
     public static func readMoviesCSV(_ path: String) throws -> [String: ItemInfo] {
         let (bytes, count) = try FileBytes.read(path)
         let text = String(decoding: bytes[0..<count], as: UTF8.self)

@@ -1,10 +1,18 @@
 /// A trained (or freshly initialised) model: user and item tables over the id maps of the data
 /// they were trained on, and the configuration that made them.
+///
+/// The tables are shared references: training writes them in place, so read them (score,
+/// evaluate, save) only while no trainer is running on the model.
 public final class EmbeddingModel: @unchecked Sendable {
+    /// The hyper-parameters the model was made and trained with.
     public let configuration: TrainingConfiguration
+    /// The user ids: row `u` of `userTable` is user `users.id(at: u)`.
     public let users: IDMap
+    /// The item ids: row `i` of `itemTable` is item `items.id(at: i)`.
     public let items: IDMap
+    /// One row per user, `configuration.dimension` wide.
     public let userTable: EmbeddingTable
+    /// One row per item, `configuration.dimension` wide.
     public let itemTable: EmbeddingTable
     /// The MLP scoring (user, item) pairs when `configuration.matcher` is `.mlp`; `nil` for the
     /// bilinear matcher, which scores by the rows' similarity alone.

@@ -37,7 +37,10 @@ public final class EmbeddingTable: @unchecked Sendable {
         return (dimension + lane - 1) / lane * lane
     }
 
-    /// Fills every row with independent `N(0, standardDeviation²)` values from `seed`.
+    /// Fills the first `dimension` floats of every row with independent `N(0, standardDeviation²)`
+    /// values from `seed` (the padding stays zero).
+    ///
+    /// - Complexity: O(`rowCount · dimension`).
     public func randomize(seed: UInt64, standardDeviation: Float) {
         var rng = RandomSource(seed: seed)
         withUnsafeHandle { table in
@@ -83,7 +86,8 @@ public final class EmbeddingTable: @unchecked Sendable {
         }
     }
 
-    /// Unchecked row access for the kernels.
+    /// Unchecked row access for the kernels: raw pointers into the table, valid only inside the
+    /// `withUnsafeHandle` closure that produced the handle.
     public struct UnsafeHandle {
         @usableFromInline internal let base: UnsafeMutablePointer<Float>
         /// Floats between row starts.
@@ -98,7 +102,9 @@ public final class EmbeddingTable: @unchecked Sendable {
             self.rowCount = rowCount
         }
 
-        /// The first float of row `index`; `index` is not checked.
+        /// The first float of row `index` (`stride` floats, zero past the table's `dimension`).
+    ///
+    /// - Precondition: `0 <= index < rowCount` (not checked).
         @inlinable @inline(__always)
         public func row(_ index: Int) -> UnsafeMutablePointer<Float> {
             base + index &* stride

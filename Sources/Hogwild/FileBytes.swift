@@ -8,6 +8,9 @@ import Darwin
 public enum FileBytes {
     /// The contents of `path`, followed by one extra zero byte (so C number parsers stop at the
     /// end of the data). The returned count excludes that byte.
+    ///
+    /// - Throws: `HogwildError` naming the file when it cannot be opened or read, or is a folder.
+    /// - Complexity: O(file size), one read pass.
     public static func read(_ path: String) throws -> (bytes: [UInt8], count: Int) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
@@ -37,6 +40,11 @@ public enum FileBytes {
     /// `path`, which is flushed to disk and then renamed over `path`. A crash or kill at any
     /// moment leaves either the old file or the new one, never a mix; on error the temporary
     /// file is removed and `path` is untouched.
+    ///
+    /// Temporaries of earlier writers of `path` that were killed are removed first.
+    ///
+    /// - Throws: `HogwildError` naming `path` when the file cannot be written, or whatever
+    ///   `produce` throws.
     public static func writeAtomically(_ path: String, _ produce: (inout FileSink) throws -> Void) throws {
         removeStaleTemporaries(of: path)
         let temporary = "\(path).tmp-\(getpid())"
@@ -74,7 +82,7 @@ public enum FileBytes {
         }
     }
 
-    /// Writes `text` to `path` atomically.
+    /// Writes `text` to `path` atomically, as UTF-8 (see `writeAtomically(_:_:)`).
     public static func writeAtomically(_ path: String, text: String) throws {
         try writeAtomically(path) { sink in try sink.write(Array(text.utf8)) }
     }
@@ -97,6 +105,9 @@ public enum FileBytes {
 }
 
 /// A buffered writer over a file descriptor (1 MiB buffer).
+///
+/// Only `FileBytes.writeAtomically` makes one, for its `produce` closure: the bytes written
+/// become the file at `path` when that closure returns without error.
 public struct FileSink {
     let fd: Int32
     let path: String
@@ -108,7 +119,9 @@ public struct FileSink {
         buffer.reserveCapacity(1 << 20)
     }
 
-    /// Appends raw bytes.
+    /// Appends raw bytes (copied or written before returning: `bytes` need not outlive the call).
+    ///
+    /// - Throws: `HogwildError` naming the file when a write to it fails.
     public mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
         if buffer.count + bytes.count > 1 << 20 { try flush() }
         if bytes.count >= 1 << 20 { try writeAll(bytes); return }
@@ -116,6 +129,8 @@ public struct FileSink {
     }
 
     /// Appends raw bytes.
+    ///
+    /// - Throws: `HogwildError` naming the file when a write to it fails.
     public mutating func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }

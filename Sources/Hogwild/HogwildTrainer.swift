@@ -10,7 +10,9 @@ import Darwin
 
 /// A (user, positive item) training pair.
 public struct TrainingPair: Sendable, Equatable, BitwiseCopyable {
+    /// The user's row index.
     public var user: Int32
+    /// The positive item's row index.
     public var item: Int32
 }
 
@@ -18,20 +20,24 @@ public struct TrainingPair: Sendable, Equatable, BitwiseCopyable {
 public struct EpochStatistics: Sendable, Codable {
     /// 1-based epoch number over the model's lifetime.
     public var epoch: Int
-    /// Triplets trained (skipped ones excluded).
+    /// Triplets trained (skipped ones excluded). A sampled-softmax step counts as one triplet
+    /// per training pair; WARP counts every pair, whether or not a violating negative was found.
     public var triplets: Int
     /// Triplets skipped because their negative was one of the user's positives (`unseen` sampling).
     public var skipped: Int
-    /// Mean loss per triplet, before each triplet's update.
+    /// Mean loss per triplet, before each triplet's update (WARP: weighted by the rank weight).
     public var meanLoss: Double
-    /// Share of triplets whose positive did not beat the negative by the margin
-    /// (for BPR: scored below it), i.e. that produced an update.
+    /// Share of triplets the model got wrong: the positive did not beat the negative by the
+    /// margin (margin loss, and WARP pairs that found such a negative — the triplets that
+    /// produced an update), scored below it (BPR), or some negative scored at least as high as
+    /// the positive (softmax).
     public var violationRate: Double
     /// Wall time of the epoch, shuffling included.
     public var seconds: Double
     /// Learning rate at the epoch's start.
     public var learningRate: Double
 
+    /// Training throughput: `triplets / seconds` (0 for a zero-length epoch).
     public var tripletsPerSecond: Double { seconds > 0 ? Double(triplets) / seconds : 0 }
 }
 
@@ -111,22 +117,27 @@ enum DotBPRObjective: TripletObjective {
 /// **Schedule.** The training pairs are stored user by user and cut into one contiguous shard
 /// per worker at user boundaries, so no two workers ever write the same *user* row. Each epoch,
 /// every worker shuffles its own shard with its own generator (seeded by seed, epoch and worker),
-/// then walks it, drawing one negative per pair. A run with one worker and a seed is
-/// reproducible bit for bit.
+/// then walks it, drawing the negatives of each pair (one; `negativeCandidates` for hard-negative
+/// mining and the sampled softmax; for WARP, until one violates the margin). The learning rate
+/// falls linearly across every shard. A run with one worker and a seed is reproducible bit for
+/// bit.
 ///
 /// **The intended race.** Workers read and write *item* rows of the shared table with no lock
 /// and no atomic: a popular item may be updated by two workers at once, and a step may read a row
 /// half-written by another. Hogwild's analysis shows sparse updates make such collisions rare
 /// and harmless to convergence. This is the only unsynchronised sharing in the engine: tallies
-/// live on separate cache lines and are summed after `concurrentPerform` returns. (The MLP
-/// matcher's dense weights are per worker by default; `DenseWeightSharing.shared` opts into a
-/// second such race on them — see DeepTrainer.swift.)
+/// live on separate cache lines and are summed after `concurrentPerform` returns. (Hybrid
+/// models' feature rows and the shared Adagrad accumulators of item rows race the same way; the
+/// MLP matcher's dense weights are per worker by default, and `DenseWeightSharing.shared` opts
+/// into a race on them too — see DeepTrainer.swift.)
 ///
 /// **Inner loop.** No allocation, lock, atomic, bounds-checked access or Foundation call: raw
 /// row pointers, the fused `TripletStep` kernels, a branch-free CSR search for the "is it a
 /// positive?" check, and a three-stage software prefetch pipeline (`prefetchDistance` apart).
 public final class HogwildTrainer: @unchecked Sendable {
+    /// The model being trained, in place.
     public let model: EmbeddingModel
+    /// The training positives (users and items as in `model`).
     public let train: InteractionMatrix
     let pairs: AlignedBuffer<TrainingPair>
     let shardStarts: [Int]
@@ -144,11 +155,20 @@ public final class HogwildTrainer: @unchecked Sendable {
 
     /// Prepares training `model` on `train` (whose ids must be the model's).
     ///
+    /// The pairs are copied and sharded here; the model's configuration (threads, loss, …) is
+    /// fixed for the trainer's life.
+    ///
     /// - Parameters:
+    ///   - model: the model to train; `model.configuration` says how.
+    ///   - train: the training positives.
     ///   - features: side features: the model is then hybrid (see `SideFeatures`), trained by
-    ///     `runHybridShard`; margin and BPR losses only.
+    ///     `runHybridShard`; margin, BPR and softmax losses with SGD and the bilinear matcher.
     ///   - excludedNegatives: items never drawn as negatives: the items the cold-start protocol
     ///     holds out (`ColdStartSplit`), which training must never touch.
+    /// - Throws: `HogwildError` for an invalid configuration, `train` not matching the model,
+    ///   fewer than 2 items (or drawable negatives), or features that do not fit the model or
+    ///   combine with its configuration.
+    /// - Complexity: O(pairs + items).
     public init(model: EmbeddingModel, train: InteractionMatrix, features: SideFeatures? = nil,
                 excludedNegatives: [Int32] = []) throws {
         let config = model.configuration
@@ -223,9 +243,16 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// The number of training pairs (triplets per epoch, before skips).
     public var pairCount: Int { pairs.count }
 
-    /// Trains one epoch with `configuration.threads` workers.
+    /// Trains one epoch with `configuration.threads` workers, updating the model in place.
     ///
-    /// - Throws: if the loss stops being finite (the learning rate is too high).
+    /// The learning rate follows the schedule for epoch `model.epochsTrained` of
+    /// `configuration.epochs`; the epoch then counts in `model.epochsTrained`.
+    ///
+    /// - Returns: the epoch's figures.
+    /// - Throws: `HogwildError` if the loss stops being finite (the learning rate is too high);
+    ///   the epoch still counts in `model.epochsTrained`.
+    /// - Complexity: O(pairs · dimension) per negative scored (times `hidden` for the MLP
+    ///   matcher).
     @discardableResult
     public func trainEpoch() throws -> EpochStatistics {
         if let network = model.network { return try trainDeepEpoch(network) }  // DeepTrainer.swift

@@ -9,6 +9,7 @@ public struct IDMap: Sendable, Equatable {
     /// When non-nil, the map is dense with this many ids and `names` is unused.
     private var denseCount: Int? = nil
 
+    /// An empty named map.
     public init() {}
 
     /// A dense map of `count` ids `"0"`, `"1"`, ….
@@ -17,7 +18,9 @@ public struct IDMap: Sendable, Equatable {
         denseCount = count
     }
 
-    /// A map holding `ids` in order; they must be distinct.
+    /// A named map holding `ids` in order (row `i` is `ids[i]`).
+    ///
+    /// - Throws: `HogwildError` naming the first duplicate id.
     public init(ids: [String]) throws {
         for id in ids {
             let next = Int32(count)

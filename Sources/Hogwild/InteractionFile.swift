@@ -24,6 +24,7 @@ import Darwin
 /// corrupted file is a one-line error, never a crash.
 public enum InteractionFile {
     static let magic: [UInt8] = Array("HGWDATA".utf8) + [1]
+    /// The format version this build writes and reads.
     public static let version: UInt32 = 1
     static let headerSize = 48
 
@@ -37,6 +38,9 @@ public enum InteractionFile {
     }
 
     /// Writes train and test positives (same users and items) to `path` atomically.
+    ///
+    /// - Precondition: both matrices have the same user and item counts.
+    /// - Throws: `HogwildError` when the file cannot be written.
     public static func write(train: InteractionMatrix, test: InteractionMatrix, to path: String) throws {
         precondition(train.userCount == test.userCount && train.itemCount == test.itemCount)
         try FileBytes.writeAtomically(path) { sink in
@@ -55,6 +59,11 @@ public enum InteractionFile {
     }
 
     /// Reads a file written by `write`.
+    ///
+    /// - Returns: the user and item counts and the two matrices.
+    /// - Throws: `HogwildError` (one line naming the file) when it cannot be read, is not an
+    ///   interaction file, has another version, a wrong size or invalid arrays.
+    /// - Complexity: O(file size).
     public static func read(_ path: String) throws -> (users: Int, items: Int, train: InteractionMatrix, test: InteractionMatrix) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }

@@ -54,7 +54,13 @@ public struct InteractionMatrix: Sendable {
     /// `offsets` starts at 0, never decreases and ends at `columns.count`; every row is strictly
     /// increasing (sorted, no duplicates) and inside `0..<itemCount`.
     ///
-    /// - Parameter describe: names the matrix in error messages (e.g. "'big.hgwi' train").
+    /// - Parameters:
+    ///   - userCount: the number of users (rows).
+    ///   - itemCount: the number of items (columns).
+    ///   - offsets: `userCount + 1` row offsets into `columns`.
+    ///   - columns: the item indices, row after row.
+    ///   - describe: names the matrix in error messages (e.g. "'big.hgwi' train").
+    /// - Throws: `HogwildError` naming `describe` and the first problem found.
     /// - Complexity: O(users + pairs).
     public init(userCount: Int, itemCount: Int, offsets: AlignedBuffer<Int>, columns: AlignedBuffer<Int32>,
                 describe: String) throws {
@@ -113,7 +119,8 @@ public struct InteractionMatrix: Sendable {
         }
     }
 
-    /// Unchecked CSR access: indices are the caller's contract.
+    /// Unchecked CSR access: indices are the caller's contract, and the handle is valid only
+    /// inside the `withUnsafeHandle` closure that produced it.
     public struct UnsafeHandle {
         @usableFromInline internal let offsets: UnsafePointer<Int>
         @usableFromInline internal let columns: UnsafePointer<Int32>

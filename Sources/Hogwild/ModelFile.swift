@@ -29,20 +29,26 @@ public enum ModelFile {
 
     /// The JSON header: everything but the ids and tables.
     public struct Header: Codable, Sendable {
+        /// The model's hyper-parameters.
         public var configuration: TrainingConfiguration
+        /// The number of users (user ids and table rows that follow).
         public var userCount: Int
+        /// The number of items.
         public var itemCount: Int
+        /// Epochs the tables were trained for.
         public var epochsTrained: Int
-        /// The files the model was trained on, for reports and exports.
+        /// The training file the model was trained on, for reports and exports.
         public var trainFile: String?
+        /// The test file it was evaluated on, if any.
         public var testFile: String?
         /// The final test evaluation of the saved model, when training had a test set. Files
         /// written before this field existed have no `evaluation` key and load with `nil`; its
         /// `seconds` is stored as 0, so the same training run always gives the same bytes.
         public var evaluation: Evaluation?
-        /// The positive threshold and per-user holdout the training data was read with, so that
-        /// commands reading the same files again (recommend, export) split them the same way.
+        /// The positive threshold the training data was read with, so that commands reading the
+        /// same files again (recommend, export) split them the same way.
         public var minRating: Float?
+        /// The per-user holdout the training data was read with (for the same reason).
         public var holdout: Int?
         /// For a hybrid model, which side features composed its vectors. The file holds the
         /// composed vectors (own row plus feature mean), not the feature tables, so such a model
@@ -52,6 +58,9 @@ public enum ModelFile {
 
     /// Writes `model` to `path` atomically, with the data it came from and its final
     /// `evaluation` (wall time dropped) in the header when given.
+    ///
+    /// - Throws: `HogwildError` when the file cannot be written (the old file is then intact).
+    /// - Complexity: O(ids + (users + items) · dimension).
     public static func save(_ model: EmbeddingModel, to path: String, source: DataSource? = nil,
                             evaluation: Evaluation? = nil, minRating: Float? = nil, holdout: Int? = nil,
                             sideFeatures: String? = nil) throws {
@@ -100,7 +109,11 @@ public enum ModelFile {
         }
     }
 
-    /// Reads a model written by `save`.
+    /// Reads a model written by `save` (any version from 1 to `version`).
+    ///
+    /// - Throws: `HogwildError` (one line naming the file) for a file that cannot be read, bad
+    ///   magic bytes, an unknown version, a checksum mismatch, or an invalid header or body.
+    /// - Complexity: O(file size).
     public static func load(_ path: String) throws -> (model: EmbeddingModel, header: Header) {
         let (bytes, size) = try FileBytes.read(path)
         var reader = ByteReader(bytes: bytes, count: size, path: path)

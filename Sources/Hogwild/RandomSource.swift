@@ -10,7 +10,8 @@ public struct RandomSource: RandomNumberGenerator, Sendable, BitwiseCopyable {
         state = RandomSource.mix(seed)
     }
 
-    /// An independent stream for one worker of one epoch.
+    /// An independent stream for one worker of one epoch: the same arguments always give the
+    /// same stream.
     public static func stream(seed: UInt64, epoch: Int, worker: Int) -> RandomSource {
         RandomSource(seed: mix(seed ^ mix(UInt64(truncatingIfNeeded: epoch) &+ 0x9E37_79B9) ^
                                mix(UInt64(truncatingIfNeeded: worker) &* 0xD1B5_4A32_D192_ED03)))
@@ -25,6 +26,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable, BitwiseCopyable {
         return z ^ (z >> 31)
     }
 
+    /// The next 64 random bits: one wyrand step (an add, a 64 × 64 → 128-bit multiply, an xor).
     @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
         state &+= 0xA076_1D64_78BD_642F
@@ -33,6 +35,8 @@ public struct RandomSource: RandomNumberGenerator, Sendable, BitwiseCopyable {
     }
 
     /// A uniform integer in `0..<bound` by Lemire's multiply-shift (bias below `bound / 2⁶⁴`).
+    ///
+    /// - Precondition: `bound > 0` (not checked: 0 gives 0).
     @inlinable @inline(__always)
     public mutating func next(below bound: Int) -> Int {
         Int(truncatingIfNeeded: UInt64(truncatingIfNeeded: bound).multipliedFullWidth(by: next()).high)

@@ -6,12 +6,16 @@ import Darwin
 
 /// The interactions of one file, as indices into the id maps they were read with.
 public struct RatingRecords: Sendable {
+    /// The user row of each record, in file order.
     public var users: [Int32] = []
+    /// The item row of each record.
     public var items: [Int32] = []
     /// One rating per record when the file has a rating column, otherwise empty.
     public var ratings: [Float] = []
 
+    /// The number of records.
     public var count: Int { users.count }
+    /// Whether the records carry ratings (also true, vacuously, when there are no records).
     public var hasRatings: Bool { !ratings.isEmpty || users.isEmpty }
 
     /// Whether record `k` is a positive: rating ≥ `minRating`, or any record of a file
@@ -36,8 +40,18 @@ public enum RatingsReader {
 
     /// Reads `path`, mapping ids through `users` and `items`.
     ///
-    /// - Parameter addNewIDs: when false, an id missing from a map is an error (used when
-    ///   evaluating a saved model, whose rows are fixed).
+    /// New ids are appended to the maps in order of first appearance. Every line is kept, at any
+    /// rating: which records are positives is the caller's choice (`RatingRecords.isPositive`).
+    ///
+    /// - Parameters:
+    ///   - path: the file to read.
+    ///   - users: the user ids so far; new ones are appended.
+    ///   - items: the item ids so far; new ones are appended.
+    ///   - addNewIDs: when false, an id missing from a map is an error (used when evaluating a
+    ///     saved model, whose rows are fixed).
+    /// - Throws: `HogwildError` when the file cannot be read or has no interaction lines, and a
+    ///   `file:line` error for a line with fewer than two fields, an empty id, a missing or
+    ///   non-numeric rating, or an unknown id when `addNewIDs` is false.
     /// - Complexity: O(file size).
     public static func read(_ path: String, users: inout IDMap, items: inout IDMap,
                             addNewIDs: Bool = true) throws -> RatingRecords {

@@ -20,6 +20,7 @@ public struct Recommender: Sendable {
     /// The model whose tables are ranked.
     public let model: EmbeddingModel
 
+    /// A recommender over `model`'s current tables (nothing is copied or precomputed).
     public init(model: EmbeddingModel) {
         self.model = model
     }
@@ -109,7 +110,8 @@ public struct Recommender: Sendable {
 
     /// The `k` items `user` scores highest, best first, excluding nothing.
     ///
-    /// - Complexity: O(n·d + n·log k).
+    /// - Precondition: `user` is in range, `k >= 0`.
+    /// - Complexity: as `topItems(for:k:excluding:)`.
     public func topItems(for user: Int, k: Int) -> [(item: Int, score: Float)] {
         topItems(for: user, k: k, excluding: EmptyCollection<Int>())
     }
@@ -165,9 +167,11 @@ public struct Recommender: Sendable {
     /// listing up to five of them (ml-100k has a few titles that two ids share).
     ///
     /// - Parameters:
+    ///   - query: what the person typed: an item id or (part of) a title.
     ///   - items: the model's item ids.
     ///   - info: titles by item row (as `EmbeddingExport.itemInfo(nextTo:items:)` reads them), or
     ///     `nil` when no titles are known: then only ids are accepted.
+    /// - Precondition: `info`, when given, has one entry per item.
     /// - Throws: `HogwildError` (one line) when nothing matches or the match is ambiguous.
     /// - Complexity: O(1) expected for an id; O(Σ title lengths) otherwise.
     public static func itemIndex(of query: String, in items: IDMap,

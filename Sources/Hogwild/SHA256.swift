@@ -15,6 +15,7 @@ public struct SHA256: Sendable {
     /// Bytes hashed so far.
     private var length: UInt64 = 0
 
+    /// A hasher that has seen no bytes.
     public init() {
         pending.reserveCapacity(64)
     }

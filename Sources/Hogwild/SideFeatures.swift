@@ -25,9 +25,14 @@ public final class SideFeatures: @unchecked Sendable {
     /// Feature embeddings for `model`, drawn like its own rows (`N(0, (initScale/√dim)²)`) from
     /// the configuration's seed.
     ///
-    /// - Parameter ownRowScale: the own rows of entities that have features are multiplied by
-    ///   this (0 by default: such an entity starts at its features' mean). A zero own row adds no
-    ///   noise to an item that training never reaches, so a cold item's vector is its features'.
+    /// - Parameters:
+    ///   - model: the model whose own rows these features complement.
+    ///   - items: item features, one row per model item, or `nil` for none.
+    ///   - users: user features, one row per model user, or `nil` for none.
+    ///   - ownRowScale: the own rows (in `model`, in place) of entities that have features are
+    ///     multiplied by this (0 by default: such an entity starts at its features' mean). A
+    ///     zero own row adds no noise to an item that training never reaches, so a cold item's
+    ///     vector is its features'.
     /// - Throws: when a matrix does not have one row per user or item of `model`.
     public init(model: EmbeddingModel, items: FeatureMatrix?, users: FeatureMatrix?, ownRowScale: Float = 0) throws {
         let config = model.configuration

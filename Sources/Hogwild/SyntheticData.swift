@@ -1,8 +1,12 @@
 import Dispatch
 
 /// What `SyntheticData.generate` makes.
+///
+/// The defaults are a medium-sized set; `builtIn` is the small one `--data synthetic` uses.
 public struct SyntheticSpec: Sendable, Equatable, Codable {
+    /// Users (rows).
     public var users = 10_000
+    /// Items (columns).
     public var items = 2_000
     /// Target number of distinct interactions (duplicates are redrawn, a few rounds at most, so
     /// users whose clusters are too small for their activity end up with fewer).
@@ -19,8 +23,10 @@ public struct SyntheticSpec: Sendable, Equatable, Codable {
     public var noise = 0.1
     /// Positives held out per user (who has more than that) as the test set.
     public var holdout = 2
+    /// Seeds everything: the same spec always gives the same data.
     public var seed: UInt64 = 1
 
+    /// The default spec.
     public init() {}
 
     /// The built-in `--data synthetic` set: small enough to train in a moment, with structure to learn.
@@ -34,6 +40,9 @@ public struct SyntheticSpec: Sendable, Equatable, Codable {
         return s
     }
 
+    /// Checks every value; call before `SyntheticData.generate`, which assumes a valid spec.
+    ///
+    /// - Throws: `HogwildError` for the first bad value; the message names the CLI flag.
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw HogwildError(message) } }
         try check(users >= 1 && users <= Int(Int32.max), "--users must be between 1 and \(Int32.max) (got \(users))")
@@ -55,7 +64,9 @@ public struct SyntheticSpec: Sendable, Equatable, Codable {
 /// Generation is parallel over blocks of users, each user with its own generator stream, so the
 /// output depends on the spec alone — not on the thread count.
 public enum SyntheticData {
-    /// Generates train and test positives.
+    /// Generates train and test positives, with dense ids (row `u` is user `"u"`).
+    ///
+    /// - Precondition: `spec` is valid (`SyntheticSpec.validate()`).
     ///
     /// - Complexity: O(interactions · log(interactions per user)) time, ~2 × 4 bytes per
     ///   interaction of memory at the peak.

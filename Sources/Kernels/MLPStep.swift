@@ -17,7 +17,9 @@ public struct MLPWeights {
     public var userWeights: UnsafeMutablePointer<Float>
     /// `Wiᵀ`: `dimension` rows of `hiddenStride` floats.
     public var itemWeights: UnsafeMutablePointer<Float>
+    /// `b1`: `hiddenStride` floats.
     public var hiddenBias: UnsafeMutablePointer<Float>
+    /// `w2`: `hiddenStride` floats.
     public var outputWeights: UnsafeMutablePointer<Float>
     /// The embedding dimension (rows of `Wuᵀ` and `Wiᵀ`).
     public var dimension: Int
@@ -26,6 +28,7 @@ public struct MLPWeights {
     /// Floats per embedding row (a lane multiple, zero past `dimension`).
     public var rowStride: Int
 
+    /// A view of weights laid out as described above; nothing is copied or checked.
     @inlinable
     public init(userWeights: UnsafeMutablePointer<Float>, itemWeights: UnsafeMutablePointer<Float>,
                 hiddenBias: UnsafeMutablePointer<Float>, outputWeights: UnsafeMutablePointer<Float>,
@@ -44,10 +47,17 @@ public struct MLPWeights {
 /// each) and the three embedding gradients (`rowStride` floats each, whose padding past the
 /// dimension the step never writes, so it stays zero). Allocated once per worker, zeroed, outside
 /// the training loop.
+///
+/// The pointers belong to memory the caller owns; use them only inside its scoped access.
 public struct MLPScratch {
+    /// Three hidden vectors of `hiddenStride` floats: the pre-activations of (user, positive) and
+    /// (user, negative), then their gradients; the third holds `δp + δn`.
     public var hiddenBuffers: UnsafeMutablePointer<Float>
+    /// `∂L/∂u`, `rowStride` floats.
     public var userGradient: UnsafeMutablePointer<Float>
+    /// `∂L/∂p`, `rowStride` floats.
     public var positiveGradient: UnsafeMutablePointer<Float>
+    /// `∂L/∂n`, `rowStride` floats.
     public var negativeGradient: UnsafeMutablePointer<Float>
 
     /// The scratch laid out from `base`: 3 · `hiddenStride` + 3 · `rowStride` floats.
@@ -90,6 +100,23 @@ public enum MLPStep {
     /// `admit` is called once, only when the step is about to write; when it returns false
     /// nothing is written and the result is `nil`. Returns the loss before the step (0 for a
     /// satisfied hinge).
+    ///
+    /// Preconditions (not checked): the three embedding rows are `w.rowStride` floats, zero past
+    /// `w.dimension`, and distinct; `s` was laid out for `w`'s strides and its gradient padding
+    /// is zero.
+    ///
+    /// - Parameters:
+    ///   - w: the network's weights, updated in place.
+    ///   - s: the worker's scratch.
+    ///   - u: the user row, updated in place.
+    ///   - p: the positive item row, updated in place.
+    ///   - n: the negative item row, updated in place.
+    ///   - margin: the hinge margin (ignored with `bpr`).
+    ///   - bpr: whether the loss is BPR's logistic loss instead of the hinge.
+    ///   - lr: the learning rate, for the weights and the rows alike.
+    ///   - l2: the L2 strength on the three embedding rows.
+    ///   - admit: the veto, as above.
+    /// - Returns: the loss before the step, or `nil` when `admit` vetoed it.
     ///
     /// - Complexity: O(dimension · hiddenStride): 3 fused multiply-adds per weight forward, 6
     ///   backward (measured against a row-major layout in perf/mlp_layout.swift).
@@ -191,6 +218,10 @@ public enum MLPStep {
     /// `hiddenStride` floats: `Wu·u + b1` (with the bias) or `Wi·i` (without), the two halves of
     /// every score.
     ///
+    /// Preconditions (not checked): `hiddenStride` is a multiple of the lane width; `weights`
+    /// holds `dimension · hiddenStride` floats, `bias` (when given) and `out` `hiddenStride`, and
+    /// `x` `dimension`.
+    ///
     /// - Complexity: O(dimension · hiddenStride).
     @inlinable
     public static func project(_ weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, dimension: Int,
@@ -211,6 +242,7 @@ public enum MLPStep {
     /// The score `w2 · relu(a + b)` from a user's `a = Wu·u + b1` and an item's `b = Wi·i`, all
     /// `hiddenStride` floats.
     ///
+    /// - Precondition: `hiddenStride` is a multiple of `hiddenAlignment` (not checked).
     /// - Complexity: O(hiddenStride): per lane one add, one max, one fused multiply-add.
     @inlinable @inline(__always)
     public static func score(user a: UnsafePointer<Float>, item b: UnsafePointer<Float>,

@@ -12,10 +12,18 @@ public enum ScoreBlock {
     /// Writes `scores[r·scoreStride + j] = Σ_d user_r[d] · panel item j` for 4 users and the
     /// 32 items of two consecutive panels.
     ///
+    /// Every one of the 4 × 32 scores is written (padding items of a panel score 0 when their
+    /// entries are 0). Nothing is checked: the pointers must cover the extents below.
+    ///
     /// - Parameters:
-    ///   - users: the 4 user rows (each `dimension` floats).
+    ///   - u0: the first user row (`dimension` floats).
+    ///   - u1: the second user row.
+    ///   - u2: the third user row.
+    ///   - u3: the fourth user row.
     ///   - panels: the first of two consecutive panels (`2 · dimension · 16` floats).
-    ///   - scores: the 4 × 32 destination, rows `scoreStride` floats apart.
+    ///   - dimension: the number of dimensions summed over.
+    ///   - scores: the 4 × 32 destination, row `r` at `scores + r·scoreStride`.
+    ///   - scoreStride: the distance between destination rows, in floats (at least 32).
     /// - Complexity: O(dimension), 256 FLOP per dimension.
     @inlinable
     public static func score4x32(
@@ -44,9 +52,12 @@ public enum ScoreBlock {
         storeLane(a30, scores + 3 * scoreStride); storeLane(a31, scores + 3 * scoreStride + width)
     }
 
-    /// Counts the lanes of `values[0..<count]` that are below `threshold` and equal to it.
-    /// NaN entries count as neither, so callers mask out entries by setting them to NaN.
+    /// Counts how many of `values[0..<count]` are below `threshold`, and how many equal it.
     ///
+    /// NaN entries count as neither, so callers mask out entries by setting them to NaN (the
+    /// evaluator's AUC counts negatives below and tied with each positive this way).
+    ///
+    /// - Returns: the two counts.
     /// - Complexity: O(count), one compare pair per 16 values.
     @inlinable
     public static func countBelowAndEqual(_ values: UnsafePointer<Float>, count: Int, threshold: Float) -> (below: Int, equal: Int) {
@@ -69,8 +80,15 @@ public enum ScoreBlock {
         return (b, e)
     }
 
-    /// The index of the first lane-aligned block at or after `start` holding a value above
-    /// `threshold`, or `count` if none: lets a top-k scan skip hopeless blocks 16 at a time.
+    /// Skips, 16 values at a time, the blocks of `values[start..<count]` in which no value is above
+    /// `threshold`: lets a top-k scan pass over hopeless items cheaply.
+    ///
+    /// Blocks are counted from `start` (`start`, `start + 16`, …), not aligned in memory.
+    ///
+    /// - Returns: the start of the first whole block holding a value above `threshold`; else the
+    ///   start of the final partial block (fewer than 16 values, *not* examined), which the caller
+    ///   must scan itself; else `count`.
+    /// - Complexity: O(count − start).
     @inlinable
     public static func firstBlockAbove(_ values: UnsafePointer<Float>, from start: Int, count: Int, threshold: Float) -> Int {
         let width = KernelLane.scalarCount

@@ -31,6 +31,15 @@ public enum TripletStep {
     ///
     /// A zero row contributes cosine 0 and a zero gradient.
     ///
+    /// - Parameters:
+    ///   - u: the user row (`count` floats), updated in place.
+    ///   - p: the positive item row, updated in place.
+    ///   - n: the negative item row, updated in place; not the same row as `p`.
+    ///   - count: floats per row (the padded stride works: zero padding stays zero).
+    ///   - margin: the hinge margin `m`.
+    ///   - lr: the learning rate.
+    ///   - l2: the L2 strength `λ`.
+    /// - Returns: the loss before the update; 0 (and no write) for a satisfied triplet.
     /// - Complexity: O(`count`): five fused reductions, then three fused row updates.
     @inlinable
     public static func cosineMargin(
@@ -46,7 +55,25 @@ public enum TripletStep {
                admit: { true })!
     }
 
-    /// As above; `admit` may veto the update (then nothing is written and the result is `nil`).
+    /// Margin (hinge) loss on cosine similarity, `max(0, m − cos(u,p) + cos(u,n))`, with optional
+    /// per-row Adagrad rates and a veto on the update.
+    ///
+    /// The gradients are those of `cosineMargin(user:positive:negative:count:margin:learningRate:l2:)`.
+    ///
+    /// - Parameters:
+    ///   - u: the user row (`count` floats), updated in place.
+    ///   - p: the positive item row, updated in place.
+    ///   - n: the negative item row, updated in place; not the same row as `p`.
+    ///   - count: floats per row (the padded stride works: zero padding stays zero).
+    ///   - margin: the hinge margin `m`.
+    ///   - lr: the learning rate (divided per row by `√G` under Adagrad).
+    ///   - l2: the L2 strength `λ`.
+    ///   - adagrad: the three rows' Adagrad accumulators, or `nil` for plain SGD.
+    ///   - admit: called once, only when the triplet violates the margin and is about to be
+    ///     written; returning false vetoes the update.
+    /// - Returns: the loss before the update (0, with no write, for a satisfied triplet), or
+    ///   `nil` when `admit` vetoed it (nothing written, accumulators untouched).
+    /// - Complexity: O(`count`); Adagrad adds one dot product.
     @inlinable
     public static func cosineMargin(
         user u: UnsafeMutablePointer<Float>,
@@ -110,6 +137,15 @@ public enum TripletStep {
     ///
     /// Gradients: `∂/∂u = n − p`, `∂/∂p = −u`, `∂/∂n = u`.
     ///
+    /// - Parameters:
+    ///   - u: the user row (`count` floats), updated in place.
+    ///   - p: the positive item row, updated in place.
+    ///   - n: the negative item row, updated in place; not the same row as `p`.
+    ///   - count: floats per row (the padded stride works: zero padding stays zero).
+    ///   - margin: the hinge margin `m`.
+    ///   - lr: the learning rate.
+    ///   - l2: the L2 strength `λ`.
+    /// - Returns: the loss before the update; 0 (and no write) for a satisfied triplet.
     /// - Complexity: O(`count`).
     @inlinable
     public static func dotMargin(
@@ -125,7 +161,23 @@ public enum TripletStep {
                admit: { true })!
     }
 
-    /// As above; `admit` may veto the update (then nothing is written and the result is `nil`).
+    /// Margin (hinge) loss on dot products, `max(0, m − u·p + u·n)`, with optional per-row
+    /// Adagrad rates and a veto on the update.
+    ///
+    /// - Parameters:
+    ///   - u: the user row (`count` floats), updated in place.
+    ///   - p: the positive item row, updated in place.
+    ///   - n: the negative item row, updated in place; not the same row as `p`.
+    ///   - count: floats per row (the padded stride works: zero padding stays zero).
+    ///   - margin: the hinge margin `m`.
+    ///   - lr: the learning rate (divided per row by `√G` under Adagrad).
+    ///   - l2: the L2 strength `λ`.
+    ///   - adagrad: the three rows' Adagrad accumulators, or `nil` for plain SGD.
+    ///   - admit: called once, only when the triplet violates the margin and is about to be
+    ///     written; returning false vetoes the update.
+    /// - Returns: the loss before the update (0, with no write, for a satisfied triplet), or
+    ///   `nil` when `admit` vetoed it.
+    /// - Complexity: O(`count`); Adagrad adds one pass for the rows' norms.
     @inlinable
     public static func dotMargin(
         user u: UnsafeMutablePointer<Float>,
@@ -152,8 +204,17 @@ public enum TripletStep {
     /// Bayesian personalised ranking: `−log σ(u·p − u·n)`.
     ///
     /// With `x = u·p − u·n` and `g = σ(−x)`: `∂/∂u = −g·(p − n)`, `∂/∂p = −g·u`, `∂/∂n = g·u`.
-    /// The loss is evaluated in the overflow-free form `softplus(−x)`.
+    /// The loss is evaluated in the overflow-free form `softplus(−x)`. BPR has a gradient for
+    /// every triplet, so every call writes the three rows.
     ///
+    /// - Parameters:
+    ///   - u: the user row (`count` floats), updated in place.
+    ///   - p: the positive item row, updated in place.
+    ///   - n: the negative item row, updated in place; not the same row as `p`.
+    ///   - count: floats per row (the padded stride works: zero padding stays zero).
+    ///   - lr: the learning rate.
+    ///   - l2: the L2 strength `λ`.
+    /// - Returns: the loss before the update.
     /// - Complexity: O(`count`).
     @inlinable
     public static func dotBPR(
@@ -167,7 +228,21 @@ public enum TripletStep {
         dotBPR(user: u, positive: p, negative: n, count: count, learningRate: lr, l2: l2, admit: { true })!
     }
 
-    /// As above; `admit` may veto the update (then nothing is written and the result is `nil`).
+    /// Bayesian personalised ranking, `−log σ(u·p − u·n)`, with optional per-row Adagrad rates
+    /// and a veto on the update.
+    ///
+    /// - Parameters:
+    ///   - u: the user row (`count` floats), updated in place.
+    ///   - p: the positive item row, updated in place.
+    ///   - n: the negative item row, updated in place; not the same row as `p`.
+    ///   - count: floats per row (the padded stride works: zero padding stays zero).
+    ///   - lr: the learning rate (divided per row by `√G` under Adagrad).
+    ///   - l2: the L2 strength `λ`.
+    ///   - adagrad: the three rows' Adagrad accumulators, or `nil` for plain SGD.
+    ///   - admit: called once, first, since every BPR triplet is about to be written; returning
+    ///     false vetoes the update before anything is read.
+    /// - Returns: the loss before the update, or `nil` when `admit` vetoed it.
+    /// - Complexity: O(`count`); Adagrad adds one pass for the rows' norms.
     @inlinable
     public static func dotBPR(
         user u: UnsafeMutablePointer<Float>,
@@ -283,11 +358,18 @@ public enum TripletStep {
 /// and the update a single fused pass; the L2 term is not accumulated.
 ///
 /// Under Hogwild training the item slots are shared, racy scalars like the item rows themselves.
+///
+/// The slots are raw pointers into an accumulator buffer the caller owns: they are valid only
+/// inside that buffer's scoped `withUnsafe…` closure and must not be stored beyond it.
 public struct AdagradSlots {
+    /// The user row's accumulator.
     public var user: UnsafeMutablePointer<Float>
+    /// The positive item row's accumulator.
     public var positive: UnsafeMutablePointer<Float>
+    /// The negative item row's accumulator.
     public var negative: UnsafeMutablePointer<Float>
 
+    /// The slots of one triplet's three rows.
     @inlinable
     public init(user: UnsafeMutablePointer<Float>, positive: UnsafeMutablePointer<Float>, negative: UnsafeMutablePointer<Float>) {
         self.user = user
@@ -335,6 +417,17 @@ extension TripletStep {
     /// appear more than once (negatives are drawn with replacement): each copy takes its step in
     /// turn, so a later copy's user gradient reads the row after the earlier copies' updates.
     ///
+    /// - Parameters:
+    ///   - u: the user row (`count` floats), updated in place.
+    ///   - items: `itemCount` item row pointers: the positive, then the negatives.
+    ///   - k: the number of item rows, at least 1.
+    ///   - count: floats per row (the padded stride works: zero padding stays zero).
+    ///   - cosine: whether the similarities are cosines (else dot products).
+    ///   - temperature: `τ`, dividing the similarities before the softmax.
+    ///   - lr: the learning rate (divided per row by `√G` under Adagrad).
+    ///   - l2: the L2 strength `λ`.
+    ///   - scratch: `count + 3·itemCount` floats of working memory, overwritten.
+    ///   - adagrad: the rows' Adagrad accumulators, or `nil` for plain SGD.
     /// - Returns: the loss before the step, and whether a negative scored at least as high as the
     ///   positive.
     /// - Complexity: O(`itemCount · count`): one fused reduction per row, then one update per row.
@@ -408,11 +501,16 @@ extension TripletStep {
 }
 
 /// Per-row Adagrad accumulators for a sampled-softmax step: the user's, and one per item row in
-/// the step's order (see `AdagradSlots`).
+/// the step's order (see `AdagradSlots`). Valid, like those, only inside the owner's scoped
+/// access to the accumulators.
 public struct SoftmaxAdagradSlots {
+    /// The user row's accumulator.
     public var user: UnsafeMutablePointer<Float>
+    /// One accumulator per item row, in the order of the step's `items` (positive first).
     public var items: UnsafePointer<UnsafeMutablePointer<Float>>
 
+    /// The slots of one sampled-softmax step: `items` must hold as many slots as the step has
+    /// item rows.
     @inlinable
     public init(user: UnsafeMutablePointer<Float>, items: UnsafePointer<UnsafeMutablePointer<Float>>) {
         self.user = user
