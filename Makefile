@@ -26,9 +26,10 @@ run: build
 	  set -x; .build/release/hogwild train --data synthetic --baseline popularity --baseline random; \
 	fi
 
-# The suite, then the suite again under ThreadSanitizer. The CLI tests run the release `hogwild`
+# Every public declaration documented, the suite, then the suite again under ThreadSanitizer. The CLI tests run the release `hogwild`
 # (HOGWILD_BIN; they do not link it): they train on ml-100k, ~40× slower in a debug build.
 test: deps
+	scripts/check-docs.sh
 	swift build -c release --product hogwild
 	HOGWILD_BIN=$(CURDIR)/.build/release/hogwild swift test --disable-xctest
 	$(MAKE) --no-print-directory tsan

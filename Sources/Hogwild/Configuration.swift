@@ -170,7 +170,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             if !ok { throw HogwildError(message()) }
         }
         try check(dimension >= 1 && dimension <= 65_536, "--dim must be between 1 and 65536 (got \(dimension))")
-        try check(threads >= 1 && threads <= 4096, "--threads must be at least 1 (got \(threads))")
+        try check(threads >= 1 && threads <= 4096, "--threads must be between 1 and 4096 (got \(threads))")
         try check(epochs >= 0, "--epochs must be 0 or more (got \(epochs))")
         try check(learningRate.isFinite && learningRate > 0, "--lr must be a positive finite number (got \(learningRate))")
         try check(finalLearningRateFraction.isFinite && finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1,

@@ -146,6 +146,13 @@ public enum ModelFile {
               (config.matcher == .mlp) == (version >= 2) else {
             throw HogwildError("'\(path)' has an invalid header")
         }
+        // Every user and item takes at least its 4-byte id length and its row: counts the rest of
+        // the file cannot hold are refused before anything is allocated for them.
+        let perEntity = 4 + config.dimension * 4
+        let remaining = size - 8 - reader.offset
+        guard header.userCount <= remaining / perEntity, header.itemCount <= remaining / perEntity - header.userCount else {
+            throw HogwildError("'\(path)' is truncated: its header counts \(header.userCount) users and \(header.itemCount) items, more than the file holds")
+        }
         func readIDs(_ count: Int) throws -> IDMap {
             var ids = [String]()
             ids.reserveCapacity(count)
@@ -158,9 +165,9 @@ public enum ModelFile {
         let users = try readIDs(header.userCount)
         let items = try readIDs(header.itemCount)
         func readTable(_ rows: Int) throws -> EmbeddingTable {
-            let table = EmbeddingTable(rowCount: rows, dimension: config.dimension)
             let rowBytes = config.dimension * 4
             guard reader.offset + rows * rowBytes <= size - 8 else { throw reader.truncated() }
+            let table = EmbeddingTable(rowCount: rows, dimension: config.dimension)
             table.withUnsafeHandle { handle in
                 bytes.withUnsafeBytes { raw in
                     for r in 0..<rows {

@@ -1,0 +1,51 @@
+import Foundation
+@testable import Hogwild
+import Testing
+
+/// Model files whose checksum is right but whose header lies: built here by re-encoding a saved
+/// file's header and recomputing the checksum (hence `@testable`, for `ModelFile.Checksum`).
+@Suite("Model files with a consistent checksum and a lying header")
+struct ModelFileHeaderTests {
+    /// `file` with its header replaced by `edit(header)`, and a correct checksum.
+    static func rewrite(_ file: Data, _ edit: (inout ModelFile.Header) -> Void) throws -> Data {
+        let bytes = [UInt8](file)
+        let headerStart = 8 + 4 + 4  // magic, version, header length
+        let length = Int(UInt32(littleEndian: bytes[12..<16].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }))
+        var header = try JSONDecoder().decode(ModelFile.Header.self, from: Data(bytes[headerStart..<headerStart + length]))
+        edit(&header)
+        let json = [UInt8](try JSONEncoder().encode(header))
+        var out = Array(bytes[0..<12])
+        withUnsafeBytes(of: UInt32(json.count).littleEndian) { out += $0 }
+        out += json
+        out += bytes[(headerStart + length)..<(bytes.count - 8)]
+        var hash = ModelFile.Checksum()
+        out.withUnsafeBytes { hash.update($0) }
+        withUnsafeBytes(of: hash.value.littleEndian) { out += $0 }
+        return Data(out)
+    }
+
+    @Test func countsTheFileCannotHoldAreAOneLineError() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var config = TrainingConfiguration(loss: .margin)
+        config.dimension = 7
+        let model = EmbeddingModel(configuration: config, users: idMap(5, prefix: "u"), items: idMap(9, prefix: "i"))
+        let path = "\(folder.path)/m.hgw"
+        try ModelFile.save(model, to: path)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        // The rewrite itself keeps a loadable file when nothing changes.
+        try rewriteAndLoad(good, path: path) { _ in }
+        for (users, items) in [(1 << 40, 9), (5, 1 << 40), (Int.max / 2, Int.max / 2), (6, 9)] {
+            let bad = try Self.rewrite(good) { $0.userCount = users; $0.itemCount = items }
+            try bad.write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: HogwildError.self) { try ModelFile.load(path) }
+            #expect(error?.description.contains("truncated") == true, "\(users) users, \(items) items: \(error?.description ?? "-")")
+        }
+    }
+
+    private func rewriteAndLoad(_ good: Data, path: String, _ edit: (inout ModelFile.Header) -> Void) throws {
+        try Self.rewrite(good, edit).write(to: URL(fileURLWithPath: path))
+        let (loaded, header) = try ModelFile.load(path)
+        #expect(header.userCount == 5 && header.itemCount == 9 && loaded.items.count == 9)
+    }
+}
