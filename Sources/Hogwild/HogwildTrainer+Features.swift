@@ -19,8 +19,14 @@ struct HybridRows {
     /// Composes item `index`'s effective vector into `row`, and a copy into `before`.
     @inline(__always)
     func composeItem(_ index: Int, own: UnsafeMutablePointer<Float>, into row: UnsafeMutablePointer<Float>, before: UnsafeMutablePointer<Float>) {
-        SideFeatures.composeRow(row, own: own, features: itemFeatures.row(index), table: itemFeatureRows, count: stride)
+        composeItem(index, own: own, into: row)
         before.update(from: row, count: stride)
+    }
+
+    /// Composes item `index`'s effective vector into `row` (a candidate that is only scored).
+    @inline(__always)
+    func composeItem(_ index: Int, own: UnsafeMutablePointer<Float>, into row: UnsafeMutablePointer<Float>) {
+        SideFeatures.composeRow(row, own: own, features: itemFeatures.row(index), table: itemFeatureRows, count: stride)
     }
 
     /// Spreads the change `Δ = row − before` of a composed user vector: Δ to the own row, Δ/|F| to
@@ -102,12 +108,12 @@ extension HogwildTrainer {
         let config = model.configuration
         let margin = config.margin, l2 = config.l2, candidates = config.negativeCandidates
         let cosine = config.similarity == .cosine
-        return withHybridRows(rows: 8) { hybrid, scratch in
+        return withHybridRows(rows: 7) { hybrid, scratch in
             withShard(worker: worker, epoch: epoch) { view, rng in
                 let shard = view.pairs, users = view.users, items = view.items, stride = users.stride
                 let u = scratch, p = u + stride, n = p + stride
                 let uBefore = n + stride, pBefore = uBefore + stride, nBefore = pBefore + stride
-                let candidate = nBefore + stride, unused = candidate + stride
+                let candidate = nBefore + stride
                 var tally = WorkerTally()
                 let threshold = Objective.violationThreshold
                 var i = 0
@@ -128,14 +134,8 @@ extension HogwildTrainer {
                             c &+= 1
                             let draw = view.drawItem(&rng)
                             if draw == positive { continue }
-                            hybrid.composeItem(draw, own: items.row(draw), into: candidate, before: unused)
-                            let score: Float
-                            if cosine {
-                                let (un, nn) = Vector.dotAndSquaredNorm(u, candidate, count: stride)
-                                score = un * Vector.inverseNorm(nn)
-                            } else {
-                                score = Vector.dot(u, candidate, count: stride)
-                            }
+                            hybrid.composeItem(draw, own: items.row(draw), into: candidate)
+                            let score = HogwildTrainer.candidateScore(u, candidate, count: stride, cosine: cosine)
                             guard score > bestScore, !view.isPositive(user: user, item: draw) else { continue }
                             negative = draw
                             bestScore = score

@@ -459,15 +459,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                     c &+= 1
                     let negative = view.drawItem(&rng)
                     if negative == positive { continue }
-                    let n = items.row(negative)
-                    // Cosine ranks candidates by u·n/|n|: |u| is common to all of them.
-                    let score: Float
-                    if cosine {
-                        let (un, nn) = Vector.dotAndSquaredNorm(u, n, count: stride)
-                        score = un * Vector.inverseNorm(nn)
-                    } else {
-                        score = Vector.dot(u, n, count: stride)
-                    }
+                    let score = HogwildTrainer.candidateScore(u, items.row(negative), count: stride, cosine: cosine)
                     guard score > bestScore, !view.isPositive(user: user, item: negative) else { continue }
                     best = negative
                     bestScore = score
@@ -585,6 +577,17 @@ public final class HogwildTrainer: @unchecked Sendable {
                 return tally
             }
         }
+    }
+}
+
+extension HogwildTrainer {
+    /// How hard-negative mining ranks a candidate row `n` for the user row `u`: `u·n`, or for
+    /// cosine `u·n/|n|` — the cosine times `|u|`, which is common to all of a user's candidates.
+    @inline(__always)
+    static func candidateScore(_ u: UnsafeMutablePointer<Float>, _ n: UnsafeMutablePointer<Float>, count: Int, cosine: Bool) -> Float {
+        guard cosine else { return Vector.dot(u, n, count: count) }
+        let (un, nn) = Vector.dotAndSquaredNorm(u, n, count: count)
+        return un * Vector.inverseNorm(nn)
     }
 }
 
