@@ -155,7 +155,7 @@ public enum MLPStep {
             block &+= 2 * width
         }
         // Loss and g = ∂L/∂s(u,p) = −∂L/∂s(u,n).
-        let x = spV.sum() - snV.sum()
+        let x = spV.laneSum - snV.laneSum
         let loss: Float, g: Float
         if bpr {
             // softplus(−x) as in TripletStep.dotBPR, stable for large |x|.
@@ -199,7 +199,7 @@ public enum MLPStep {
                 storeLane(vi.addingProduct(sp, dp).addingProduct(sn, dn), wi + h)
                 h &+= width
             }
-            s.userGradient[k] = gu.sum(); s.positiveGradient[k] = gp.sum(); s.negativeGradient[k] = gn.sum()
+            s.userGradient[k] = gu.laneSum; s.positiveGradient[k] = gp.laneSum; s.negativeGradient[k] = gn.laneSum
             k &+= 1
         }
         // Embedding rows: row·(1 − lr·λ) − lr·∂row (the gradients' padding is zero).
@@ -255,7 +255,7 @@ public enum MLPStep {
             acc1 = acc1.addingProduct(loadLane(w2 + k + width), relu(loadLane(a + k + width) + loadLane(b + k + width)))
             k &+= 2 * width
         }
-        return (acc0 + acc1).sum()
+        return (acc0 + acc1).laneSum
     }
 
     /// Lane-wise `max(x, 0)`, keeping NaN (so a diverged model shows as NaN, not as 0).

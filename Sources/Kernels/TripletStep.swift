@@ -99,7 +99,7 @@ public enum TripletStep {
             unV = unV.addingProduct(vu, vn)
             i += width
         }
-        var uu = uuV.sum(), pp = ppV.sum(), nn = nnV.sum(), up = upV.sum(), un = unV.sum()
+        var uu = uuV.laneSum, pp = ppV.laneSum, nn = nnV.laneSum, up = upV.laneSum, un = unV.laneSum
         var j = i
         while j < count {
             uu += u[j] * u[j]; pp += p[j] * p[j]; nn += n[j] * n[j]
@@ -286,7 +286,7 @@ public enum TripletStep {
             pnV = pnV.addingProduct(vp, vn)
             i += width
         }
-        var uu = uuV.sum(), pp = ppV.sum(), nn = nnV.sum(), pn = pnV.sum()
+        var uu = uuV.laneSum, pp = ppV.laneSum, nn = nnV.laneSum, pn = pnV.laneSum
         while i < count {
             uu += u[i] * u[i]; pp += p[i] * p[i]; nn += n[i] * n[i]; pn += p[i] * n[i]
             i += 1
@@ -308,7 +308,7 @@ public enum TripletStep {
             unV = unV.addingProduct(vu, loadLane(n + i))
             i += width
         }
-        var up = upV.sum(), un = unV.sum()
+        var up = upV.laneSum, un = unV.laneSum
         while i < count {
             up += u[i] * p[i]
             un += u[i] * n[i]
@@ -475,7 +475,6 @@ extension TripletStep {
             let g = (weight[j] / total - (j == 0 ? 1 : 0)) * inverseTemperature
             let r = items[j]
             let toR = a * inv[j]  // 1 for dot products
-            Vector.axpy(g * toR, r, gradient, count: count)
             if cosine { uSelf -= g * sim[j] * a * a }
             var rate = lr
             if let adagrad {
@@ -484,8 +483,7 @@ extension TripletStep {
                 rate = adagrad.rate(adagrad.items[j], lr, squaredGradient: g * g * g2, count: count)
             }
             let rSelf = 1 - rate * l2 + (cosine ? rate * g * sim[j] * inv[j] * inv[j] : 0)
-            Vector.scale(rSelf, r, count: count)
-            Vector.axpy(-rate * g * toR, u, r, count: count)
+            Vector.gatherAndScaleAndAdd(into: gradient, g * toR, r, scale: rSelf, -rate * g * toR, u, count: count)
         }
         var rate = lr
         if let adagrad {
@@ -494,8 +492,7 @@ extension TripletStep {
                 + uSelf * uSelf * Vector.squaredNorm(u, count: count)
             rate = adagrad.rate(adagrad.user, lr, squaredGradient: max(g2, 0), count: count)
         }
-        Vector.scale(1 - rate * l2 - rate * uSelf, u, count: count)
-        Vector.axpy(-rate, gradient, u, count: count)
+        Vector.scaleAndAdd(u, scale: 1 - rate * l2 - rate * uSelf, -rate, gradient, count: count)
         return (loss, violated)
     }
 }
