@@ -67,6 +67,38 @@ struct VectorTests {
         for i in 0..<dimension { #expect(abs(Double(scaled[i]) - 2.5 * Double(x[i])) <= 1e-6) }
     }
 
+    @Test(arguments: testDimensions)
+    func fusedUpdates(dimension: Int) {
+        var rng = TestRandom(300 + UInt64(dimension))
+        let x = rng.vector(dimension), y = rng.vector(dimension), g = rng.vector(dimension)
+        let alpha: Float = 0.93, beta: Float = -0.41, gamma: Float = 0.27
+        // x ← αx + βy
+        let (_, stepped) = withRow(x, offset: 1) { px in withRow(y) { py in Vector.scaleAndAdd(px, scale: alpha, beta, py, count: dimension) } }
+        for i in 0..<dimension {
+            #expect(abs(Double(stepped[i]) - (Double(alpha) * Double(x[i]) + Double(beta) * Double(y[i]))) <= 1e-6)
+        }
+        // g ← g + γx (the old x), then x ← αx + βy
+        let ((_, gathered), moved) = withRow(x) { px in
+            withRow(g, offset: 1) { pg in withRow(y) { py in
+                Vector.gatherAndScaleAndAdd(into: pg, gamma, px, scale: alpha, beta, py, count: dimension)
+            } }
+        }
+        for i in 0..<dimension {
+            #expect(abs(Double(gathered[i]) - (Double(g[i]) + Double(gamma) * Double(x[i]))) <= 1e-6)
+            #expect(abs(Double(moved[i]) - (Double(alpha) * Double(x[i]) + Double(beta) * Double(y[i]))) <= 1e-6)
+        }
+    }
+
+    @Test func laneSumsAddEveryLane() {
+        var rng = TestRandom(11)
+        let values = rng.vector(16)
+        let lanes = SIMD16<Float>(values)
+        let expected = values.doubles.reduce(0, +)
+        #expect(abs(Double(lanes.laneSum) - expected) <= 1e-6)
+        #expect(abs(Double(lanes.lowHalf.laneSum) - values[0..<8].map(Double.init).reduce(0, +)) <= 1e-6)
+        #expect(abs(Double(lanes.lowHalf.lowHalf.laneSum) - values[0..<4].map(Double.init).reduce(0, +)) <= 1e-6)
+    }
+
     @Test func zeroPaddingDoesNotChangeResults() {
         var rng = TestRandom(3)
         let a = rng.vector(17), b = rng.vector(17)
