@@ -58,6 +58,16 @@ public final class AlignedBuffer<Element: BitwiseCopyable>: @unchecked Sendable 
         try body(UnsafeMutableBufferPointer(start: base, count: count))
     }
 
+    /// Overwrites the contents with `other`'s, which must have the same count.
+    ///
+    /// - Complexity: O(`count`), one memory copy.
+    public func copyContents(from other: AlignedBuffer<Element>) {
+        precondition(other.count == count)
+        withUnsafeMutableBufferPointer { destination in
+            other.withUnsafeBufferPointer { _ = destination.update(fromContentsOf: $0) }
+        }
+    }
+
     /// A copy of the contents as an array.
     public var array: [Element] { withUnsafeBufferPointer { Array($0) } }
 }

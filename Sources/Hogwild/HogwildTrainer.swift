@@ -145,8 +145,6 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// Popularity-weighted negatives (`negativeExponent > 0`), or uniform ones over the items not
     /// in `excludedNegatives`; `nil` for uniform draws over all items.
     let negativeTable: AliasTable?
-    /// Per-row Adagrad accumulators (users, then items), all 1 at the start; `nil` for SGD.
-    let adagradAccumulators: AlignedBuffer<Float>?
     /// The feature half of a hybrid model; `nil` trains the own rows alone.
     let features: SideFeatures?
 
@@ -221,19 +219,12 @@ public final class HogwildTrainer: @unchecked Sendable {
         } else {
             negativeTable = nil
         }
-        if config.optimizer == .adagrad {
-            let accumulators = AlignedBuffer<Float>(count: train.userCount + train.itemCount)
-            accumulators.withUnsafeMutableBufferPointer { $0.initialize(repeating: 1) }
-            adagradAccumulators = accumulators
-        } else {
-            adagradAccumulators = nil
-        }
     }
 
-    /// Calls `body` with the Adagrad accumulators (inactive under SGD). Do not escape the value:
-    /// it holds pointers into the accumulators.
+    /// Calls `body` with the model's Adagrad accumulators (inactive under SGD). Do not escape the
+    /// value: it holds pointers into the accumulators.
     private func withAdagrad<R>(_ body: (AdagradAccumulators) -> R) -> R {
-        guard let adagradAccumulators else { return body(AdagradAccumulators(users: nil, items: nil)) }
+        guard let adagradAccumulators = model.adagradAccumulators else { return body(AdagradAccumulators(users: nil, items: nil)) }
         let userCount = train.userCount
         return adagradAccumulators.withUnsafeMutableBufferPointer { buffer in
             body(AdagradAccumulators(users: buffer.baseAddress!, items: buffer.baseAddress! + userCount))

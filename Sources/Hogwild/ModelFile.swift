@@ -4,20 +4,23 @@ import Foundation
 ///
 /// ```
 /// "HOGWILD\u{1}"  8 bytes magic
-/// version         UInt32: 1 (bilinear matcher) or 2 (MLP matcher)
+/// version         UInt32: 1 (bilinear matcher), 2 (MLP matcher) or 3 (trained with Adagrad)
 /// headerLength    UInt32, then that many bytes of JSON (`ModelFile.Header`)
 /// user ids        per user: UInt32 byte length + UTF-8 bytes
 /// item ids        likewise
 /// user table      users × dim Float32, row-major, no padding
 /// item table      items × dim Float32
-/// network         version 2 only: Wu (hidden × dim), Wi (hidden × dim), b1 (hidden), w2 (hidden),
+/// network         MLP matcher only: Wu (hidden × dim), Wi (hidden × dim), b1 (hidden), w2 (hidden),
 ///                 Float32, row-major, no padding; hidden is the header's `configuration.hidden`
+/// accumulators    version 3 only: the Adagrad accumulators, users then items, Float32
 /// checksum        UInt64 over every byte before it (`ModelFile.checksum`)
 /// ```
 ///
-/// Bilinear models are still written as version 1, so older builds keep reading them (their
-/// header decoder ignores the configuration keys added since); an older build given an MLP model
-/// says it is a version 2 file rather than misreading it.
+/// A file takes the lowest version that can hold it: bilinear SGD models are still version 1, so
+/// older builds keep reading them (their header decoder ignores the configuration keys added
+/// since); an older build given a newer file says which version it is rather than misreading
+/// it. Adagrad models written before version 3 existed hold no accumulators: they load with
+/// fresh ones (all 1), so resuming them restarts each row's step size.
 ///
 /// Files are written atomically (temporary file, flush, rename): an interrupted save leaves the
 /// previous file intact. Loading checks magic, version, sizes and checksum, and each failure is a
@@ -25,7 +28,12 @@ import Foundation
 public enum ModelFile {
     static let magic: [UInt8] = Array("HOGWILD".utf8) + [1]
     /// The newest version this build writes and reads (it reads every version from 1).
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
+
+    /// The version `save` writes for `model`: the lowest that holds everything it has.
+    static func version(for model: EmbeddingModel) -> UInt32 {
+        model.adagradAccumulators != nil ? 3 : model.network != nil ? 2 : 1
+    }
 
     /// The JSON header: everything but the ids and tables.
     public struct Header: Codable, Sendable {
@@ -83,7 +91,7 @@ public enum ModelFile {
                 try withUnsafeBytes(of: value.littleEndian) { try emit($0) }
             }
             try magic.withUnsafeBytes { try emit($0) }
-            try emit(model.network == nil ? UInt32(1) : version)
+            try emit(ModelFile.version(for: model))
             try emit(UInt32(json.count))
             try json.withUnsafeBytes { try emit($0) }
             for ids in [model.users.ids, model.items.ids] {
@@ -104,6 +112,9 @@ public enum ModelFile {
                 for part in DeepMatcher.Part.allCases {
                     try network.values(part).withUnsafeBytes { try emit($0) }
                 }
+            }
+            if let accumulators = model.adagradAccumulators {
+                try accumulators.withUnsafeBufferPointer { try emit(UnsafeRawBufferPointer($0)) }
             }
             try emit(hash.value)
         }
@@ -142,8 +153,9 @@ public enum ModelFile {
             throw HogwildError("'\(path)' has an unreadable header")
         }
         let config = header.configuration
-        guard (try? config.validate()) != nil, header.userCount >= 0, header.itemCount >= 0,
-              (config.matcher == .mlp) == (version >= 2) else {
+        // Version 1 is bilinear, 2 the MLP; 3 holds Adagrad accumulators, for either matcher.
+        let layoutMatches = version == 3 ? config.optimizer == .adagrad : (config.matcher == .mlp) == (version == 2)
+        guard (try? config.validate()) != nil, header.userCount >= 0, header.itemCount >= 0, layoutMatches else {
             throw HogwildError("'\(path)' has an invalid header")
         }
         // Every user and item takes at least its 4-byte id length and its row: counts the rest of
@@ -195,12 +207,26 @@ public enum ModelFile {
             }
             network = loaded
         }
+        var accumulators: AlignedBuffer<Float>? = nil
+        if version == 3 {
+            let count = header.userCount + header.itemCount
+            guard reader.offset + count * 4 <= size - 8 else { throw reader.truncated() }
+            let loaded = AlignedBuffer<Float>(count: count)
+            loaded.withUnsafeMutableBufferPointer { destination in
+                bytes.withUnsafeBytes { raw in
+                    UnsafeMutableRawPointer(destination.baseAddress!)
+                        .copyMemory(from: raw.baseAddress! + reader.offset, byteCount: count * 4)
+                }
+            }
+            reader.offset += count * 4
+            accumulators = loaded
+        }
         guard reader.offset == size - 8 else {
             throw HogwildError("'\(path)' has \(size - 8 - reader.offset) unexpected bytes before its checksum")
         }
         let model = EmbeddingModel(configuration: config, users: users, items: items,
                                    userTable: userTable, itemTable: itemTable, network: network,
-                                   epochsTrained: header.epochsTrained)
+                                   adagradAccumulators: accumulators, epochsTrained: header.epochsTrained)
         return (model, header)
     }
 

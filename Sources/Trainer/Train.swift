@@ -101,7 +101,7 @@ struct Train: ParsableCommand {
         let data = try load(config.seed, (saved.users, saved.items))
         let model = EmbeddingModel(configuration: config, users: saved.users, items: saved.items,
                                    userTable: saved.userTable, itemTable: saved.itemTable, network: saved.network,
-                                   epochsTrained: saved.epochsTrained)
+                                   adagradAccumulators: saved.adagradAccumulators, epochsTrained: saved.epochsTrained)
         return (model, data)
     }
 
@@ -147,7 +147,8 @@ struct Train: ParsableCommand {
         if validationFraction > 0 {
             chat("validate \(validation.nonZeroCount) of \(dataset.train.nonZeroCount) training positives held out (fraction \(validationFraction)); best epoch kept")
         }
-        var best: (epoch: Int, auc: Double, users: EmbeddingTable, items: EmbeddingTable, network: DeepMatcher?)? = nil
+        var best: (epoch: Int, auc: Double, users: EmbeddingTable, items: EmbeddingTable, network: DeepMatcher?,
+                   adagrad: AlignedBuffer<Float>?)? = nil
         let trainer = try HogwildTrainer(model: model, train: fit, features: features, excludedNegatives: cold?.coldItems ?? [])
         // With cold items held out, the test and validation rankings are over the warm items only.
         let testExcluded = cold?.excludingColdItems(dataset.train) ?? dataset.train
@@ -179,11 +180,13 @@ struct Train: ParsableCommand {
                 if v.auc > (best?.auc ?? -1) {
                     let snapshot = best ?? (e, v.auc, EmbeddingTable(rowCount: model.users.count, dimension: config.dimension),
                                             EmbeddingTable(rowCount: model.items.count, dimension: config.dimension),
-                                            model.network.map { DeepMatcher(dimension: $0.dimension, hidden: $0.hidden) })
+                                            model.network.map { DeepMatcher(dimension: $0.dimension, hidden: $0.hidden) },
+                                            model.adagradAccumulators.map { AlignedBuffer<Float>(count: $0.count) })
                     snapshot.users.copyContents(from: current.userTable)
                     snapshot.items.copyContents(from: current.itemTable)
                     if let network = model.network { snapshot.network?.copyContents(from: network) }
-                    best = (e, v.auc, snapshot.users, snapshot.items, snapshot.network)
+                    if let accumulators = model.adagradAccumulators { snapshot.adagrad?.copyContents(from: accumulators) }
+                    best = (e, v.auc, snapshot.users, snapshot.items, snapshot.network, snapshot.adagrad)
                 } else if patience > 0, let best, e - best.epoch >= patience {
                     stop = true
                     evaluated += "  (no better for \(patience) epochs: stopping)"
@@ -217,6 +220,7 @@ struct Train: ParsableCommand {
             result.userTable.copyContents(from: best.users)
             result.itemTable.copyContents(from: best.items)
             if let network = model.network, let kept = best.network { network.copyContents(from: kept) }
+            if let accumulators = model.adagradAccumulators, let kept = best.adagrad { accumulators.copyContents(from: kept) }
             chat("best     epoch \(best.epoch): validation AUC \(fixed(best.auc, 4)); its tables are the model's")
         }
         var final: Evaluation? = nil, baselines: [String: Evaluation] = [:]

@@ -43,6 +43,34 @@ struct ModelFileHeaderTests {
         }
     }
 
+    @Test("a version 3 file must be an Adagrad model, and an Adagrad file without accumulators is no version 3 file")
+    func accumulatorsGoWithTheOptimizer() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var config = TrainingConfiguration(loss: .margin)
+        config.dimension = 7
+        config.optimizer = .adagrad
+        let model = EmbeddingModel(configuration: config, users: idMap(5, prefix: "u"), items: idMap(9, prefix: "i"))
+        let accumulated = (0..<14).map { 1 + Float($0) / 4 }
+        model.adagradAccumulators?.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: accumulated) }
+        let path = "\(folder.path)/m.hgw"
+        try ModelFile.save(model, to: path)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(good[8] == 3)
+        #expect(try ModelFile.load(path).model.adagradAccumulators?.array == accumulated)
+        // The same bytes claiming SGD: the header no longer fits the layout.
+        try Self.rewrite(good) { $0.configuration.optimizer = .sgd }.write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: HogwildError.self) { try ModelFile.load(path) }
+        #expect(error?.description.contains("invalid header") == true, "\(error?.description ?? "-")")
+        // A version 1 file of an Adagrad model (as builds before version 3 wrote them) loads with
+        // fresh accumulators.
+        var old = try Self.rewrite(good) { _ in }
+        old[8] = 1
+        old.removeSubrange((old.count - 8 - 14 * 4)..<(old.count - 8))
+        try Self.rewrite(old) { _ in }.write(to: URL(fileURLWithPath: path))
+        #expect(try ModelFile.load(path).model.adagradAccumulators?.array == [Float](repeating: 1, count: 14))
+    }
+
     private func rewriteAndLoad(_ good: Data, path: String, _ edit: (inout ModelFile.Header) -> Void) throws {
         try Self.rewrite(good, edit).write(to: URL(fileURLWithPath: path))
         let (loaded, header) = try ModelFile.load(path)

@@ -46,6 +46,42 @@ struct HogwildTrainerTests {
         #expect(padded.allSatisfy { $0 == 0 })
     }
 
+    @Test("an Adagrad model file keeps its accumulators, so a resumed run continues with the step sizes it had")
+    func adagradStateSurvivesSaveAndResume() throws {
+        let configure = { (c: inout TrainingConfiguration) in c.optimizer = .adagrad; c.epochs = 6 }
+        let (whole, wholeTrainer, train, _) = try Self.setup(configure)
+        for _ in 0..<6 { try wholeTrainer.trainEpoch() }
+
+        let (half, halfTrainer, _, _) = try Self.setup(configure)
+        for _ in 0..<3 { try halfTrainer.trainEpoch() }
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let path = "\(folder.path)/half.hgw"
+        try ModelFile.save(half, to: path)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path))[8] == 3, "an Adagrad model is a version 3 file")
+        let loaded = try ModelFile.load(path).model
+        let saved = try #require(loaded.adagradAccumulators).array
+        #expect(saved == half.adagradAccumulators?.array, "the accumulators round-trip exactly")
+        #expect(saved.allSatisfy { $0 >= 1 } && saved.contains { $0 > 1.2 }, "three epochs moved the accumulators")
+
+        // Resumed, the last three epochs end with the uninterrupted run's accumulators (up to the
+        // order of the pairs, which a new trainer shuffles from the start again); the same tables
+        // with fresh accumulators, as resuming gave before they were saved, end far below.
+        func mean(_ model: EmbeddingModel) -> Double {
+            let values = model.adagradAccumulators!.array
+            return values.reduce(0) { $0 + Double($1) } / Double(values.count)
+        }
+        let resumed = try HogwildTrainer(model: loaded, train: train)
+        for _ in 0..<3 { try resumed.trainEpoch() }
+        let restarted = EmbeddingModel(configuration: half.configuration, users: half.users, items: half.items,
+                                       userTable: half.userTable, itemTable: half.itemTable, epochsTrained: 3)
+        let restartedTrainer = try HogwildTrainer(model: restarted, train: train)
+        for _ in 0..<3 { try restartedTrainer.trainEpoch() }
+        #expect(loaded.epochsTrained == 6)
+        #expect(abs(mean(loaded) / mean(whole) - 1) < 0.005, "resumed \(mean(loaded)) vs uninterrupted \(mean(whole))")
+        #expect(mean(restarted) < 0.9 * mean(whole), "restarted \(mean(restarted)) vs uninterrupted \(mean(whole))")
+    }
+
     @Test(arguments: [Similarity.cosine, .dot])
     func warpLearnsPlantedClustersAndIsReproducible(similarity: Similarity) throws {
         let configure = { (c: inout TrainingConfiguration) in
