@@ -22,6 +22,14 @@ struct HogwildCommand: ParsableCommand {
         version: "hogwild 0.1.0 (\(Allocator.description))",
         subcommands: [Train.self, Eval.self, Bench.self, Synth.self, Export.self, Recommend.self, Similar.self, Download.self]
     )
+
+    /// Runs the command line with SIGPIPE ignored: when the reader of standard output goes away
+    /// (`hogwild train … --save m.hgw | head`), the remaining lines are dropped instead of the
+    /// signal killing a run before it writes its model and report.
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }
 
 /// The allocator in use, as jemalloc reports it.

@@ -49,6 +49,23 @@ struct CheckpointTests {
         }
     }
 
+    @Test("a reader that leaves early (| head) does not kill the run before it saves its model")
+    func closedPipeDoesNotLoseTheModel() throws {
+        try withTemporaryDirectory { dir in
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/bash")
+            // head exits after one byte; the epoch lines and the save come after that.
+            shell.arguments = ["-c", "set -o pipefail; \"$0\" train --data synthetic --epochs 3 --save m.hgw | head -c 1 > /dev/null",
+                               try hogwildExecutable().path]
+            shell.currentDirectoryURL = dir
+            try shell.run()
+            shell.waitUntilExit()
+            #expect(shell.terminationStatus == 0, "hogwild's exit status in the pipeline: \(shell.terminationStatus) (141: killed by SIGPIPE)")
+            let check = try runHogwild(["eval", "--model", "m.hgw", "--data", "synthetic"], in: dir)
+            #expect(check.status == 0, "\(check)")
+        }
+    }
+
     @Test("--log-json prints one JSON object per epoch and one result on standard output")
     func logJSON() throws {
         _ = try requireMovieLens()
