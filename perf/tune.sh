@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Chooses hyper-parameters on a validation split carved out of ml-100k's ua.base (10 positives
 # held out per user with more than 10), never on ua.test. Each line of the grid file is one
-# configuration: `name | hogwild train flags`. Every configuration runs with seeds 1, 2, 3 on
-# 2 threads; the script writes one CSV row per run and prints the configurations ranked by median
+# configuration: `name | hogwild train flags`. Every configuration runs with seeds 1, 2, 3 (or
+# $SEEDS) on 2 threads; the script writes one CSV row per run and prints the configurations ranked by median
 # validation AUC, with median P@10 and training seconds.
 #
 # Usage: HOGWILD_DATA=../shared/data perf/tune.sh perf/grids/losses.txt [out.csv]
@@ -20,7 +20,7 @@ echo "name,flags,seed,val_auc,val_p10,val_r10,train_seconds" > "$tmp/t.csv"
 while IFS='|' read -r name flags; do
   name=$(echo "$name" | xargs); flags=$(echo "$flags" | xargs)
   [[ -z "$name" || "$name" == \#* ]] && continue
-  for seed in 1 2 3; do
+  for seed in ${SEEDS:-1 2 3}; do
     # shellcheck disable=SC2086
     "$bin" train --data "$HOGWILD_DATA/ml-100k/ua.base" --holdout 10 --threads 2 --seed "$seed" --quiet \
       --report "$tmp/r.json" $flags >/dev/null

@@ -109,6 +109,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var negativeCandidates = 24
     /// How a gradient becomes an update.
     public var optimizer = Optimizer.sgd
+    /// Per-user weighting `β` of the training pairs: a pair's step is scaled by `c·d^(−β)`, where
+    /// `d` is its user's number of training positives and `c` makes the mean weight over all
+    /// pairs 1 (so `learningRate` keeps its meaning). Plain SGD counts every pair once, so heavy
+    /// users dominate the tables, while per-user metrics (AUC, precision@k) count every user
+    /// once: `β > 0` shifts weight towards light users; 0 treats all pairs alike.
+    public var userWeightExponent: Float = 0.25
     /// Softmax loss: the temperature dividing the similarities (smaller: sharper focus on the
     /// hardest negatives).
     public var temperature: Float = 0.25
@@ -129,7 +135,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     ///
     /// | loss | similarity | learning rate | negatives per pair | sampling | other |
     /// |---|---|---|---|---|---|
-    /// | softmax | cosine | 0.2 | 24 | uniform | τ 0.25 |
+    /// | softmax | cosine | 0.2 | 24 | uniform | τ 0.25, user weight β 0.25 |
     /// | softmax | dot | 0.3 | 24 | uniform | τ 1, L2 0.05 |
     /// | margin | cosine | 0.5 | 1 | unseen | margin 0.6 — the fastest step |
     /// | margin, bpr | dot | 0.02 | 1 | unseen | |
@@ -141,6 +147,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         self.loss = loss
         self.similarity = similarity
         initScale = similarity == .cosine ? 1 : 0.1
+        userWeightExponent = loss == .softmax && similarity == .cosine ? 0.25 : 0
         switch loss {
         case .softmax:
             negatives = .uniform
@@ -186,6 +193,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(temperature.isFinite && temperature > 0, "--temperature must be a positive finite number (got \(temperature))")
         try check(negativeExponent.isFinite && negativeExponent >= 0 && negativeExponent <= 4,
                   "--neg-exponent must be between 0 and 4 (got \(negativeExponent))")
+        try check(userWeightExponent.isFinite && userWeightExponent >= 0 && userWeightExponent <= 2,
+                  "--user-weight must be between 0 and 2 (got \(userWeightExponent))")
         try check(hidden >= 1 && hidden <= 4096, "--hidden must be between 1 and 4096 (got \(hidden))")
         try check(averageEvery >= 1, "--average-every must be at least 1 (got \(averageEvery))")
         try check(!(matcher == .mlp && (loss == .warp || loss == .softmax)), "--loss \(loss.rawValue) is not supported with --matcher mlp (use margin or bpr)")
@@ -198,7 +207,7 @@ extension TrainingConfiguration {
     enum CodingKeys: String, CodingKey {
         case dimension, loss, similarity, margin, learningRate, finalLearningRateFraction, l2, epochs
         case threads, seed, negatives, initScale, maxSampled, negativeExponent, negativeCandidates, optimizer, temperature
-        case matcher, hidden, denseWeights, averageEvery
+        case matcher, hidden, denseWeights, averageEvery, userWeightExponent
     }
 
     /// Decodes a configuration; keys added after a model file was written take their defaults.
@@ -228,5 +237,7 @@ extension TrainingConfiguration {
         hidden = try c.decodeIfPresent(Int.self, forKey: .hidden) ?? d.hidden
         denseWeights = try c.decodeIfPresent(DenseWeightSharing.self, forKey: .denseWeights) ?? d.denseWeights
         averageEvery = try c.decodeIfPresent(Int.self, forKey: .averageEvery) ?? d.averageEvery
+        // Models written before user weighting existed weighted every pair alike.
+        userWeightExponent = try c.decodeIfPresent(Float.self, forKey: .userWeightExponent) ?? 0
     }
 }

@@ -105,7 +105,7 @@ extension HogwildTrainer {
             model.userTable.withUnsafeHandle { users in
                 model.itemTable.withUnsafeHandle { items in
                     train.withUnsafeHandle { csr in
-                        withNegativeSampler { popular in
+                        withNegativeSampler { popular in withUserWeights { weights in
                             let shard = allPairs.baseAddress! + plan.start
                             if round == 0 { HogwildTrainer.shuffle(shard, count: count, &rng) }
                             let itemCount = items.rowCount
@@ -118,7 +118,7 @@ extension HogwildTrainer {
                                 while negative == positive { negative = popular?.sample(&rng) ?? rng.next(below: itemCount) }
                                 let loss = MLPStep.triplet(w, scratch: scratch, user: users.row(user), positive: items.row(positive),
                                                            negative: items.row(negative), margin: margin, bpr: bpr,
-                                                           learningRate: lrStart - lrSlope * Float(i), l2: l2) {
+                                                           learningRate: (lrStart - lrSlope * Float(i)) * (weights?[user] ?? 1), l2: l2) {
                                     !excludePositives || !csr.contains(user: user, item: Int32(truncatingIfNeeded: negative))
                                 }
                                 if let loss {
@@ -129,7 +129,7 @@ extension HogwildTrainer {
                                 }
                                 i &+= 1
                             }
-                        }
+                        } }
                     }
                 }
             }

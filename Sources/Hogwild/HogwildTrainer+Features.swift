@@ -149,7 +149,7 @@ extension HogwildTrainer {
                         }
                     }
                     hybrid.composeItem(positive, own: items.row(positive), into: p, before: pBefore)
-                    let loss = Objective.step(u, p, n, count: stride, margin: margin, lr: view.learningRate(at: i), l2: l2, adagrad: nil) {
+                    let loss = Objective.step(u, p, n, count: stride, margin: margin, lr: view.learningRate(at: i, user: user), l2: l2, adagrad: nil) {
                         candidates > 1 || !view.isPositive(user: user, item: negative)
                     }
                     tally.record(loss, threshold: threshold)
@@ -211,7 +211,7 @@ extension HogwildTrainer {
                         }
                         let outcome = TripletStep.sampledSoftmax(
                             user: u, items: rows, itemCount: used, count: stride, cosine: cosine, temperature: temperature,
-                            learningRate: view.learningRate(at: i), l2: l2, scratch: kernelScratch)
+                            learningRate: view.learningRate(at: i, user: user), l2: l2, scratch: kernelScratch)
                         tally.loss += Double(outcome.loss)
                         tally.violations &+= outcome.violated ? 1 : 0
                         tally.triplets &+= 1

@@ -147,6 +147,9 @@ public final class HogwildTrainer: @unchecked Sendable {
     let negativeTable: AliasTable?
     /// The feature half of a hybrid model; `nil` trains the own rows alone.
     let features: SideFeatures?
+    /// Each user's step scale under `userWeightExponent > 0` (see `userWeights(_:exponent:)`);
+    /// `nil` when every pair weighs the same.
+    let userWeights: AlignedBuffer<Float>?
 
     /// The distance between prefetch pipeline stages, in triplets (a power of two).
     static let prefetchDistance = 8
@@ -219,6 +222,26 @@ public final class HogwildTrainer: @unchecked Sendable {
         } else {
             negativeTable = nil
         }
+        userWeights = config.userWeightExponent > 0 ? HogwildTrainer.userWeights(train, exponent: config.userWeightExponent) : nil
+    }
+
+    /// `c·d(u)^(−β)` per user, `d(u)` the user's training positives and `c` such that the mean
+    /// weight over all pairs is 1: `c = pairs / Σ d(u)^(1−β)`. Users without positives get 0
+    /// (they have no pairs).
+    ///
+    /// - Complexity: O(users).
+    static func userWeights(_ train: InteractionMatrix, exponent beta: Float) -> AlignedBuffer<Float> {
+        let degrees = train.withUnsafeHandle { csr in (0..<train.userCount).map { Double(csr.row($0).count) } }
+        let mass = degrees.reduce(0) { $0 + ($1 > 0 ? Foundation.pow($1, 1 - Double(beta)) : 0) }
+        let scale = mass > 0 ? Double(train.nonZeroCount) / mass : 0
+        return AlignedBuffer(degrees.map { $0 > 0 ? Float(scale * Foundation.pow($0, -Double(beta))) : 0 })
+    }
+
+    /// Calls `body` with the per-user weights, or `nil` when pairs are not weighted. Do not
+    /// escape the pointer.
+    func withUserWeights<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let userWeights else { return body(nil) }
+        return userWeights.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     /// Calls `body` with the model's Adagrad accumulators (inactive under SGD). Do not escape the
@@ -334,12 +357,14 @@ public final class HogwildTrainer: @unchecked Sendable {
                     train.withUnsafeHandle { csr in
                         withNegativeSampler { popular in
                             withAdagrad { adagrad in
-                                let shard = allPairs.baseAddress! + plan.start
-                                HogwildTrainer.shuffle(shard, count: plan.count, &rng)
-                                let view = ShardView(pairs: shard, count: plan.count, lrStart: plan.lrStart, lrSlope: plan.lrSlope,
-                                                     users: users, items: items, csr: csr, popular: popular, adagrad: adagrad,
-                                                     excludePositives: model.configuration.negatives == .unseen)
-                                return body(view, &rng)
+                                withUserWeights { weights in
+                                    let shard = allPairs.baseAddress! + plan.start
+                                    HogwildTrainer.shuffle(shard, count: plan.count, &rng)
+                                    let view = ShardView(pairs: shard, count: plan.count, lrStart: plan.lrStart, lrSlope: plan.lrSlope,
+                                                         userWeights: weights, users: users, items: items, csr: csr, popular: popular,
+                                                         adagrad: adagrad, excludePositives: model.configuration.negatives == .unseen)
+                                    return body(view, &rng)
+                                }
                             }
                         }
                     }
@@ -413,7 +438,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                     if i &+ distance < count { stageNegative(i &+ distance) }
                     let user = Int(pair.user)
                     let loss = Objective.step(users.row(user), items.row(Int(pair.item)), items.row(negative), count: stride,
-                                              margin: margin, lr: view.learningRate(at: i), l2: l2,
+                                              margin: margin, lr: view.learningRate(at: i, user: user), l2: l2,
                                               adagrad: view.adagrad.triplet(user, Int(pair.item), negative)) {
                         !view.isPositive(user: user, item: negative)
                     }
@@ -459,7 +484,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                     tally.record(nil, threshold: threshold)  // every candidate was a positive
                 } else {
                     let loss = Objective.step(u, items.row(positive), items.row(best), count: stride,
-                                              margin: margin, lr: view.learningRate(at: i), l2: l2,
+                                              margin: margin, lr: view.learningRate(at: i, user: user), l2: l2,
                                               adagrad: view.adagrad.triplet(user, positive, best)) { true }
                     tally.record(loss ?? 0, threshold: threshold)
                 }
@@ -507,7 +532,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                             let adagrad = view.adagrad.user(user).map { SoftmaxAdagradSlots(user: $0, items: rowSlots) }
                             let outcome = TripletStep.sampledSoftmax(
                                 user: users.row(user), items: rows, itemCount: used, count: stride, cosine: cosine,
-                                temperature: temperature, learningRate: view.learningRate(at: i), l2: l2,
+                                temperature: temperature, learningRate: view.learningRate(at: i, user: user), l2: l2,
                                 scratch: scratch.baseAddress!, adagrad: adagrad)
                             tally.loss += Double(outcome.loss)
                             tally.violations &+= outcome.violated ? 1 : 0
@@ -556,7 +581,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                         guard score(u, n) > threshold else { continue }
                         // A positive is no negative: draw again (the draw still counts).
                         if view.isPositive(user: user, item: negative) { continue }
-                        let lr = view.learningRate(at: i) * weight[draws]
+                        let lr = view.learningRate(at: i, user: user) * weight[draws]
                         let loss = Objective.step(u, p, n, count: stride, margin: margin, lr: lr, l2: l2,
                                                   adagrad: view.adagrad.triplet(user, positive, negative)) { true } ?? 0
                         tally.loss += Double(loss * weight[draws])
@@ -590,6 +615,8 @@ struct ShardView {
     let count: Int
     let lrStart: Float
     let lrSlope: Float
+    /// Per-user step scales, or `nil` when every pair weighs the same.
+    let userWeights: UnsafePointer<Float>?
     let users: EmbeddingTable.UnsafeHandle
     let items: EmbeddingTable.UnsafeHandle
     let csr: InteractionMatrix.UnsafeHandle
@@ -599,9 +626,14 @@ struct ShardView {
     /// Whether negatives must not be the user's training positives (`unseen`).
     let excludePositives: Bool
 
-    /// The learning rate at the shard's `index`-th pair: linear across the epoch.
+    /// The learning rate for the shard's `index`-th pair, whose user is `user`: linear across the
+    /// epoch, times the user's weight.
     @inline(__always)
-    func learningRate(at index: Int) -> Float { lrStart - lrSlope * Float(index) }
+    func learningRate(at index: Int, user: Int) -> Float {
+        let rate = lrStart - lrSlope * Float(index)
+        guard let userWeights else { return rate }
+        return rate * userWeights[user]
+    }
 
     /// A random item, uniformly or by popularity.
     @inline(__always)

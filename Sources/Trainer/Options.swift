@@ -149,6 +149,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Draw negatives ∝ item popularity^x (0: uniform; 1: from the interaction log, as LightFM and implicit do).")
     var negExponent = 0.0
 
+    @Option(name: .customLong("user-weight"),
+            help: ArgumentHelp("Weight each training pair by its user's number of positives^(−β), normalised to a mean of 1 over pairs, so that light users count more, as the per-user metrics count them (0: every pair alike). (default: 0.25 for softmax on cosine, else 0)",
+                               valueName: "β"))
+    var userWeight: Float?
+
     @Option(help: "Random seed (initialisation, shuffling, sampling, holdout).")
     var seed: UInt64 = 1
 
@@ -202,6 +207,7 @@ struct ModelOptions: ParsableArguments {
         if let candidates { c.negativeCandidates = candidates }
         c.optimizer = optimizer
         if let temperature { c.temperature = temperature }
+        if let userWeight { c.userWeightExponent = userWeight }
         try c.validate()
         return c
     }
@@ -223,7 +229,7 @@ extension TrainingConfiguration {
         let mining = negativeCandidates > 1 && (loss == .margin || loss == .bpr) ? ", hardest of \(negativeCandidates) negatives" : ""
         let scorer = matcher == .bilinear ? similarity.rawValue
             : "an MLP (hidden \(hidden), \(denseWeights == .shared ? "shared dense weights" : "dense weights \(denseWeights.rawValue) every \(averageEvery)"))"
-        return "dim \(dimension), \(lossText)\(mining) on \(scorer), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(optimizer.rawValue), \(negatives.rawValue) negatives, \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
+        return "dim \(dimension), \(lossText)\(mining) on \(scorer), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(optimizer.rawValue), \(negatives.rawValue) negatives\(userWeightExponent > 0 ? ", user weight β \(userWeightExponent)" : ""), \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
     }
 }
 

@@ -71,6 +71,19 @@ struct ModelFileHeaderTests {
         #expect(try ModelFile.load(path).model.adagradAccumulators?.array == [Float](repeating: 1, count: 14))
     }
 
+    @Test("a configuration saved before --user-weight existed decodes as unweighted, not as today's default")
+    func missingUserWeightDecodesAsZero() throws {
+        let today = TrainingConfiguration()
+        #expect(today == TrainingConfiguration(loss: .softmax, similarity: .cosine))
+        #expect(today.userWeightExponent == 0.25 && TrainingConfiguration(loss: .margin).userWeightExponent == 0)
+        var json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(today)) as! [String: Any]
+        #expect(json["userWeightExponent"] != nil)
+        json["userWeightExponent"] = nil
+        let old = try JSONDecoder().decode(TrainingConfiguration.self, from: try JSONSerialization.data(withJSONObject: json))
+        #expect(old.userWeightExponent == 0)
+        #expect(old.temperature == today.temperature && old.learningRate == today.learningRate)
+    }
+
     private func rewriteAndLoad(_ good: Data, path: String, _ edit: (inout ModelFile.Header) -> Void) throws {
         try Self.rewrite(good, edit).write(to: URL(fileURLWithPath: path))
         let (loaded, header) = try ModelFile.load(path)

@@ -1,5 +1,5 @@
 import Foundation
-import Hogwild
+@testable import Hogwild
 import HogwildTestSupport
 import Testing
 
@@ -80,6 +80,50 @@ struct HogwildTrainerTests {
         #expect(loaded.epochsTrained == 6)
         #expect(abs(mean(loaded) / mean(whole) - 1) < 0.005, "resumed \(mean(loaded)) vs uninterrupted \(mean(whole))")
         #expect(mean(restarted) < 0.9 * mean(whole), "restarted \(mean(restarted)) vs uninterrupted \(mean(whole))")
+    }
+
+    /// Every training path, as (loss, similarity, candidates, matcher).
+    static let trainingPaths: [(Loss, Similarity, Int, Matcher)] = [
+        (.margin, .cosine, 1, .bilinear), (.margin, .cosine, 4, .bilinear), (.bpr, .dot, 1, .bilinear),
+        (.softmax, .cosine, 8, .bilinear), (.warp, .cosine, 1, .bilinear), (.margin, .cosine, 1, .mlp),
+    ]
+
+    @Test("--user-weight scales every pair's step by its user's weight, in every training path", arguments: trainingPaths)
+    func userWeightReachesEveryPath(loss: Loss, similarity: Similarity, candidates: Int, matcher: Matcher) throws {
+        // Users 0–59 keep 12 positives, users 60–119 only 2: with β = 1 their pairs weigh
+        // 7/12 and 7/2 (c = 840 pairs / 120 users = 7).
+        let users = 120, items = 80
+        let (pu, pi) = plantedInteractions(users: users, items: items, clusters: 4, perUser: 12, seed: 1)
+        var kept = [Int: Int](), tu: [Int32] = [], ti: [Int32] = []
+        for (u, i) in zip(pu, pi) where u < 60 || kept[Int(u), default: 0] < 2 {
+            kept[Int(u), default: 0] += 1
+            tu.append(u); ti.append(i)
+        }
+        let train = InteractionMatrix(userCount: users, itemCount: items, users: tu, items: ti)
+        func displacements(beta: Float) throws -> [Double] {
+            var config = TrainingConfiguration(loss: loss, similarity: similarity)
+            config.dimension = 16; config.epochs = 1; config.threads = 1
+            config.negativeCandidates = candidates; config.matcher = matcher; config.userWeightExponent = beta
+            if matcher == .mlp { config.learningRate = 0.005; config.margin = 8; config.initScale = 0.3 }
+            let model = EmbeddingModel(configuration: config, users: idMap(users, prefix: "u"), items: idMap(items, prefix: "i"))
+            let before = (0..<users).map { model.userTable.row($0) }
+            try HogwildTrainer(model: model, train: train).trainEpoch()
+            return (0..<users).map { u in
+                zip(model.userTable.row(u), before[u]).reduce(0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
+            }
+        }
+        let plain = try displacements(beta: 0), weighted = try displacements(beta: 1)
+        func ratio(_ range: Range<Int>) -> Double { range.reduce(0) { $0 + weighted[$1] } / range.reduce(0) { $0 + plain[$1] } }
+        #expect(ratio(60..<120) > 1.5, "light users, \(loss) \(similarity) \(candidates) \(matcher): \(ratio(60..<120))")
+        #expect(ratio(0..<60) < 0.85, "heavy users, \(loss) \(similarity) \(candidates) \(matcher): \(ratio(0..<60))")
+    }
+
+    @Test func userWeightsAveragePairsToOne() {
+        // Degrees 1, 4, 16 and 0 with β = 0.5: c = 21 / (1 + 2 + 4) = 3, weights 3, 1.5, 0.75, 0.
+        let train = InteractionMatrix(userCount: 4, itemCount: 16, users: [0] + Array(repeating: 1, count: 4) + Array(repeating: 2, count: 16),
+                                      items: [0] + (0..<4).map(Int32.init) + (0..<16).map(Int32.init))
+        let weights = HogwildTrainer.userWeights(train, exponent: 0.5).array
+        #expect(zip(weights, [3, 1.5, 0.75, 0] as [Float]).allSatisfy { abs($0 - $1) < 1e-5 }, "\(weights)")
     }
 
     @Test(arguments: [Similarity.cosine, .dot])

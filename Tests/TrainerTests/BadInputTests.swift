@@ -58,6 +58,8 @@ struct BadInputTests {
         (["--dim", "0"], "--dim"),
         (["--threads", "0"], "--threads"),
         (["--lr", "nan"], "--lr"),
+        (["--user-weight=-0.5"], "--user-weight must be between 0 and 2"),
+        (["--user-weight", "nan"], "--user-weight must be between 0 and 2"),
         (["--hidden", "16"], "--hidden needs --matcher mlp"),
         (["--matcher", "mlp", "--hidden", "0"], "--hidden must be"),
         (["--matcher", "mlp", "--loss", "warp"], "--loss warp is not supported with --matcher mlp"),
