@@ -82,13 +82,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var margin: Float = 0.6
     /// The learning rate at the start; it decays linearly over all `epochs` to
     /// `finalLearningRateFraction` of that.
-    public var learningRate: Float = 0.2
+    public var learningRate: Float = 0.4
     /// The learning rate at the end of the last epoch, as a fraction of `learningRate` (0 to 1).
     public var finalLearningRateFraction: Float = 0.0
     /// L2 regularisation strength, applied to the rows each update moves.
     public var l2: Float = 0
     /// Passes over the training pairs; also the length of the learning-rate schedule.
-    public var epochs = 20
+    public var epochs = 40
     /// Worker threads.
     public var threads = 1
     /// Seeds the initial rows, the shuffles and the negative draws: with one thread, a run is
@@ -135,25 +135,27 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     ///
     /// | loss | similarity | learning rate | negatives per pair | sampling | other |
     /// |---|---|---|---|---|---|
-    /// | softmax | cosine | 0.2 | 24 | uniform | τ 0.25, user weight β 0.25 |
+    /// | softmax | cosine | 0.4 | 24 | uniform | τ 0.25, user weight β 0.25, 40 epochs |
     /// | softmax | dot | 0.3 | 24 | uniform | τ 1, L2 0.05 |
     /// | margin | cosine | 0.5 | 1 | unseen | margin 0.6 — the fastest step |
     /// | margin, bpr | dot | 0.02 | 1 | unseen | |
     /// | warp | cosine | 0.05 | ≤ 50 | unseen | margin 0.6 |
     /// | warp | dot | 0.02 | ≤ 50 | unseen | margin 1 |
     ///
-    /// Dot-product models start from smaller rows (`initScale` 0.1).
+    /// Every other loss trains 20 epochs by default. Dot-product models start from smaller rows
+    /// (`initScale` 0.1).
     public init(loss: Loss, similarity: Similarity = .cosine) {
         self.loss = loss
         self.similarity = similarity
         initScale = similarity == .cosine ? 1 : 0.1
         userWeightExponent = loss == .softmax && similarity == .cosine ? 0.25 : 0
+        epochs = loss == .softmax && similarity == .cosine ? 40 : 20
         switch loss {
         case .softmax:
             negatives = .uniform
             negativeCandidates = 24
             if similarity == .cosine {
-                learningRate = 0.2; temperature = 0.25
+                learningRate = 0.4; temperature = 0.25
             } else {
                 learningRate = 0.3; temperature = 1; l2 = 0.05
             }

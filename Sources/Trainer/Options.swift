@@ -119,7 +119,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Hinge margin for --loss margin and warp. (default: 0.6; 1 for warp on dot; \(ModelOptions.mlpDefaults.margin) for mlp)")
     var margin: Float?
 
-    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. (default: per loss: softmax 0.2, margin 0.5, warp 0.05 on cosine; 0.3, 0.02, 0.02 on dot; \(ModelOptions.mlpDefaults.learningRate) for mlp)")
+    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. (default: per loss: softmax 0.4, margin 0.5, warp 0.05 on cosine; 0.3, 0.02, 0.02 on dot; \(ModelOptions.mlpDefaults.learningRate) for mlp)")
     var learningRate: Float?
 
     @Option(help: "Learning rate at the end, as a fraction of --lr.")
@@ -161,8 +161,10 @@ struct ModelOptions: ParsableArguments {
     /// scores are unnormalised, so a wide margin with a small step, for more epochs, does best.
     static let mlpDefaults = (margin: Float(8), learningRate: Float(0.005), initScale: Float(0.3), epochs: 80)
 
-    /// `--epochs`' default: 20, or 80 for the MLP matcher.
-    var defaultEpochs: Int { matcher == .mlp ? Self.mlpDefaults.epochs : 20 }
+    /// `--epochs`' default: the loss's (40 for softmax on cosine, else 20), or 80 for the MLP matcher.
+    var defaultEpochs: Int {
+        matcher == .mlp ? Self.mlpDefaults.epochs : TrainingConfiguration(loss: resolvedLoss, similarity: similarity ?? .cosine).epochs
+    }
 
     /// `--loss`, or its default: softmax, or margin for the MLP matcher.
     var resolvedLoss: Loss { loss ?? (matcher == .mlp ? .margin : .softmax) }
