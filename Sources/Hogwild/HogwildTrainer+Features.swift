@@ -168,7 +168,7 @@ extension HogwildTrainer {
 
     private func runHybridSoftmaxShard(worker: Int, epoch: Int) -> WorkerTally {
         let config = model.configuration
-        let l2 = config.l2, candidates = config.negativeCandidates, temperature = config.temperature
+        let l2 = config.l2, candidates = config.negativeCandidates, temperature = config.temperature(atEpoch: epoch)
         let cosine = config.similarity == .cosine
         let slots = candidates + 1, stride = model.userTable.stride
         // Rows: the user and its copy, then every slot's composed row and copy, then the kernel's scratch.

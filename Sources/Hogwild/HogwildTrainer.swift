@@ -499,7 +499,7 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// `TripletStep.sampledSoftmax` moves the user, the positive and every negative.
     private func runSoftmaxShard(worker: Int, epoch: Int) -> WorkerTally {
         let config = model.configuration
-        let l2 = config.l2, candidates = config.negativeCandidates, temperature = config.temperature
+        let l2 = config.l2, candidates = config.negativeCandidates, temperature = config.temperature(atEpoch: epoch)
         let cosine = config.similarity == .cosine
         let slots = candidates + 1, stride = model.userTable.stride
         return withShard(worker: worker, epoch: epoch) { view, rng in

@@ -137,8 +137,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "WARP: negatives drawn per positive before giving up.")
     var maxSampled = 50
 
-    @Option(help: "Softmax loss: the temperature dividing the similarities. (default: 0.25; 1 on dot)")
+    @Option(help: "Softmax loss: the temperature dividing the similarities; given alone, it holds for every epoch, with --initial-temperature it is the last epoch's. (default: 0.22, after 0.35 in the first epoch; 1 on dot)")
     var temperature: Float?
+
+    @Option(help: "Softmax loss: the temperature of the first epoch, moving linearly to --temperature by the last: starting softer ranks the whole catalogue better. (default: 0.35 on cosine; on dot, --temperature throughout)")
+    var initialTemperature: Float?
 
     @Option(help: "Optimiser: sgd, or adagrad (per-row: each row's step shrinks with its accumulated squared gradients).")
     var optimizer = Optimizer.sgd
@@ -208,7 +211,9 @@ struct ModelOptions: ParsableArguments {
         c.negativeExponent = negExponent
         if let candidates { c.negativeCandidates = candidates }
         c.optimizer = optimizer
-        if let temperature { c.temperature = temperature }
+        // --temperature alone means a constant temperature; a schedule needs both ends given or defaulted.
+        if let temperature { c.temperature = temperature; c.initialTemperature = nil }
+        if let initialTemperature { c.initialTemperature = initialTemperature }
         if let userWeight { c.userWeightExponent = userWeight }
         try c.validate()
         return c
@@ -226,7 +231,7 @@ extension TrainingConfiguration {
         case .bpr: lossText = "BPR loss"
         case .warp: lossText = "WARP loss (margin \(margin), ≤ \(maxSampled) draws)"
         case .margin: lossText = "margin loss (margin \(margin))"
-        case .softmax: lossText = "softmax loss (τ \(temperature), \(negativeCandidates) negatives)"
+        case .softmax: lossText = "softmax loss (τ \(initialTemperature.map { "\($0)→" } ?? "")\(temperature), \(negativeCandidates) negatives)"
         }
         let mining = negativeCandidates > 1 && (loss == .margin || loss == .bpr) ? ", hardest of \(negativeCandidates) negatives" : ""
         let scorer = matcher == .bilinear ? similarity.rawValue

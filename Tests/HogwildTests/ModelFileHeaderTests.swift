@@ -71,7 +71,7 @@ struct ModelFileHeaderTests {
         #expect(try ModelFile.load(path).model.adagradAccumulators?.array == [Float](repeating: 1, count: 14))
     }
 
-    @Test("a configuration saved before --user-weight existed decodes as unweighted, not as today's default")
+    @Test("a configuration saved before --user-weight and --initial-temperature existed decodes as trained then, not as today's default")
     func missingUserWeightDecodesAsZero() throws {
         let today = TrainingConfiguration()
         #expect(today == TrainingConfiguration(loss: .softmax, similarity: .cosine))
@@ -79,8 +79,10 @@ struct ModelFileHeaderTests {
         var json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(today)) as! [String: Any]
         #expect(json["userWeightExponent"] != nil)
         json["userWeightExponent"] = nil
+        json["initialTemperature"] = nil
         let old = try JSONDecoder().decode(TrainingConfiguration.self, from: try JSONSerialization.data(withJSONObject: json))
         #expect(old.userWeightExponent == 0)
+        #expect(old.initialTemperature == nil, "a constant temperature, as such files were trained")
         #expect(old.temperature == today.temperature && old.learningRate == today.learningRate)
     }
 

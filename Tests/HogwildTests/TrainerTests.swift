@@ -118,6 +118,32 @@ struct HogwildTrainerTests {
         #expect(ratio(0..<60) < 0.85, "heavy users, \(loss) \(similarity) \(candidates) \(matcher): \(ratio(0..<60))")
     }
 
+    @Test("the softmax temperature moves linearly from the initial one to the final one, and training uses it")
+    func temperatureSchedule() throws {
+        var config = TrainingConfiguration()
+        config.epochs = 5; config.initialTemperature = 0.4; config.temperature = 0.2
+        let expected: [Float] = [0.4, 0.35, 0.3, 0.25, 0.2]
+        #expect(zip((0..<5).map(config.temperature(atEpoch:)), expected).allSatisfy { abs($0 - $1) < 1e-6 })
+        config.initialTemperature = nil
+        #expect((0..<5).allSatisfy { config.temperature(atEpoch: $0) == 0.2 })
+        config.initialTemperature = 0.4; config.epochs = 1
+        #expect(config.temperature(atEpoch: 0) == 0.2, "one epoch trains at the final temperature")
+
+        // Wired into training: a schedule from 0.2 to 0.2 is the constant 0.2 bit for bit, one
+        // from 0.4 is not.
+        func trainedItems(initial: Float?) throws -> [[Float]] {
+            let (model, trainer, _, _) = try Self.setup {
+                $0 = TrainingConfiguration(); $0.dimension = 16; $0.epochs = 3; $0.threads = 1
+                $0.negativeCandidates = 8; $0.temperature = 0.2; $0.initialTemperature = initial
+            }
+            for _ in 0..<3 { try trainer.trainEpoch() }
+            return (0..<80).map { model.itemTable.row($0) }
+        }
+        let constant = try trainedItems(initial: nil)
+        #expect(try trainedItems(initial: 0.2) == constant)
+        #expect(try trainedItems(initial: 0.4) != constant)
+    }
+
     @Test func userWeightsAveragePairsToOne() {
         // Degrees 1, 4, 16 and 0 with β = 0.5: c = 21 / (1 + 2 + 4) = 3, weights 3, 1.5, 0.75, 0.
         let train = InteractionMatrix(userCount: 4, itemCount: 16, users: [0] + Array(repeating: 1, count: 4) + Array(repeating: 2, count: 16),

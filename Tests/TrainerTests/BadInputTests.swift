@@ -60,6 +60,7 @@ struct BadInputTests {
         (["--lr", "nan"], "--lr"),
         (["--user-weight=-0.5"], "--user-weight must be between 0 and 2"),
         (["--user-weight", "nan"], "--user-weight must be between 0 and 2"),
+        (["--initial-temperature", "0"], "--initial-temperature must be a positive"),
         (["--hidden", "16"], "--hidden needs --matcher mlp"),
         (["--matcher", "mlp", "--hidden", "0"], "--hidden must be"),
         (["--matcher", "mlp", "--loss", "warp"], "--loss warp is not supported with --matcher mlp"),
