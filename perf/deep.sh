@@ -4,7 +4,7 @@
 #
 #   tune        grid over lr, margin, epochs, init scale (margin loss) and lr, epochs (BPR), 1 thread,
 #               3 seeds, on a validation split of ua.base (10 positives held out per user with more
-#               than 10, as perf/tune.sh does) — never on ua.test
+#               than 10, the protocol perf/tune.sh used before its splits mirrored ua.test) — never on ua.test
 #   refine      a second grid past the first one's edges (lower lr, larger margin, more epochs)
 #   edges       a few points past the second grid's edges, and BPR at the lower learning rates
 #   strategies  the dense-weight strategies (shared lock-free; per-worker copies averaged every N
