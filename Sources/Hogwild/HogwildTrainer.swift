@@ -205,6 +205,18 @@ public final class HogwildTrainer: @unchecked Sendable {
             }
         }
         while starts.count <= config.threads { starts.append(pairs.count) }
+        // Each epoch shuffles every shard in place, so the order depends on the epochs before.
+        // For a resumed model, replay those shuffles (each is the first use of its epoch's
+        // generator): with the original thread count the run continues exactly as an
+        // uninterrupted one would. O(epochs trained · pairs), once.
+        pairs.withUnsafeMutableBufferPointer { list in
+            for epoch in 0..<model.epochsTrained {
+                for worker in 0..<config.threads where starts[worker + 1] > starts[worker] {
+                    var rng = RandomSource.stream(seed: config.seed, epoch: epoch, worker: worker)
+                    HogwildTrainer.shuffle(list.baseAddress! + starts[worker], count: starts[worker + 1] - starts[worker], &rng)
+                }
+            }
+        }
         self.pairs = pairs
         shardStarts = starts
         tallies = AlignedBuffer(count: config.threads)

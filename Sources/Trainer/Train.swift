@@ -16,7 +16,8 @@ struct Train: ParsableCommand {
             Long runs: --save M --checkpoint-every N writes the model every N epochs (atomically: \
             a kill at any moment leaves the previous file intact), and --resume M continues a \
             saved run to its planned epochs with its own hyper-parameters (the model flags are \
-            then ignored; give the same data flags as the first run).
+            then ignored; give the same data flags as the first run). With one thread it ends \
+            exactly where an uninterrupted run would.
             """)
 
     @OptionGroup(title: "Data") var dataOptions: DataOptions
