@@ -134,8 +134,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Initial entries are N(0, (init-scale/√dim)²). (default: 1 for cosine, 0.1 for dot, \(ModelOptions.mlpDefaults.initScale) for mlp)")
     var initScale: Float?
 
-    @Option(help: "WARP: negatives drawn per positive before giving up.")
-    var maxSampled = 50
+    @Option(help: "WARP: negatives drawn per positive before giving up. (default: 50)")
+    var maxSampled: Int?
 
     @Option(help: "Softmax loss: the temperature dividing the similarities; given alone, it holds for every epoch, with --initial-temperature it is the last epoch's. (default: 0.25; 1 on dot)")
     var temperature: Float?
@@ -187,7 +187,18 @@ struct ModelOptions: ParsableArguments {
             let flag = hidden != nil ? "--hidden" : denseWeights != nil ? "--dense-weights" : "--average-every"
             throw HogwildError("\(flag) needs --matcher mlp")
         }
-        var c = TrainingConfiguration(loss: resolvedLoss, similarity: similarity ?? .cosine)
+        // A flag the chosen loss does not read is a mistake worth naming, not a silent no-op.
+        let loss = resolvedLoss
+        if loss != .softmax && (temperature != nil || initialTemperature != nil) {
+            throw HogwildError("\(temperature != nil ? "--temperature" : "--initial-temperature") applies to --loss softmax (the loss is \(loss.rawValue))")
+        }
+        if margin != nil && loss != .margin && loss != .warp {
+            throw HogwildError("--margin applies to --loss margin and warp (the loss is \(loss.rawValue))")
+        }
+        if maxSampled != nil && loss != .warp {
+            throw HogwildError("--max-sampled applies to --loss warp (the loss is \(loss.rawValue))")
+        }
+        var c = TrainingConfiguration(loss: loss, similarity: similarity ?? .cosine)
         c.dimension = dim
         c.matcher = matcher
         c.hidden = hidden ?? c.hidden
@@ -207,7 +218,7 @@ struct ModelOptions: ParsableArguments {
         c.seed = seed
         if let sampling = negatives ?? defaultNegatives { c.negatives = sampling }
         if let initScale { c.initScale = initScale }
-        c.maxSampled = maxSampled
+        if let maxSampled { c.maxSampled = maxSampled }
         c.negativeExponent = negExponent
         if let candidates { c.negativeCandidates = candidates }
         c.optimizer = optimizer
