@@ -14,6 +14,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 rows=(
   "untrained|--epochs 0"
   "defaults: softmax on cosine|"
+  "softmax with a constant temperature 0.25|--temperature 0.25"
   "softmax with temperature 0.35 to 0.22|--initial-temperature 0.35 --temperature 0.22"
   "margin on cosine (fastest)|--loss margin"
   "margin with the hardest of 8 negatives|--loss margin --candidates 8"
