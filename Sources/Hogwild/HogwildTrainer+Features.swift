@@ -13,14 +13,14 @@ struct HybridRows {
     @inline(__always)
     func composeUser(_ index: Int, own: UnsafeMutablePointer<Float>, into row: UnsafeMutablePointer<Float>, before: UnsafeMutablePointer<Float>) {
         SideFeatures.composeRow(row, own: own, features: userFeatures.row(index), table: userFeatureRows, count: stride)
-        before.update(from: row, count: stride)
+        Vector.copy(row, to: before, count: stride)
     }
 
     /// Composes item `index`'s effective vector into `row`, and a copy into `before`.
     @inline(__always)
     func composeItem(_ index: Int, own: UnsafeMutablePointer<Float>, into row: UnsafeMutablePointer<Float>, before: UnsafeMutablePointer<Float>) {
         composeItem(index, own: own, into: row)
-        before.update(from: row, count: stride)
+        Vector.copy(row, to: before, count: stride)
     }
 
     /// Composes item `index`'s effective vector into `row` (a candidate that is only scored).
@@ -45,9 +45,7 @@ struct HybridRows {
     @inline(__always)
     private func spread(own: UnsafeMutablePointer<Float>, features: UnsafeBufferPointer<Int32>, table: EmbeddingTable.UnsafeHandle,
                         row: UnsafeMutablePointer<Float>, before: UnsafeMutablePointer<Float>) {
-        Vector.scale(-1, before, count: stride)
-        Vector.axpy(1, row, before, count: stride)  // before = Δ
-        Vector.axpy(1, before, own, count: stride)
+        Vector.differenceAndAdd(row, before, into: own, count: stride)  // before = Δ, own += Δ
         let k = features.count
         guard k > 0 else { return }
         let weight = 1 / Float(k)
@@ -139,8 +137,8 @@ extension HogwildTrainer {
                             guard score > bestScore, !view.isPositive(user: user, item: draw) else { continue }
                             negative = draw
                             bestScore = score
-                            n.update(from: candidate, count: stride)
-                            nBefore.update(from: candidate, count: stride)
+                            Vector.copy(candidate, to: n, count: stride)
+                            Vector.copy(candidate, to: nBefore, count: stride)
                         }
                         if negative < 0 {
                             tally.record(nil, threshold: threshold)

@@ -89,7 +89,7 @@ public final class SideFeatures: @unchecked Sendable {
     @inline(__always)
     static func composeRow(_ destination: UnsafeMutablePointer<Float>, own: UnsafeMutablePointer<Float>,
                            features: UnsafeBufferPointer<Int32>, table: EmbeddingTable.UnsafeHandle, count: Int) {
-        destination.update(from: own, count: count)
+        Vector.copy(own, to: destination, count: count)
         let n = features.count
         guard n > 0 else { return }
         let weight = 1 / Float(n)

@@ -173,6 +173,46 @@ public enum Vector {
         }
     }
 
+    /// `y[i] = x[i]`, inlined: for rows of a few lanes a library `memmove` call costs more than
+    /// the copy.
+    ///
+    /// - Complexity: O(`count`).
+    @inlinable @inline(__always)
+    public static func copy(_ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
+        let width = KernelLane.scalarCount
+        var i = 0
+        while i + width <= count {
+            storeLane(loadLane(x + i), y + i)
+            i += width
+        }
+        while i < count {
+            y[i] = x[i]
+            i += 1
+        }
+    }
+
+    /// `d[i] = a[i] − d[i]`, then `y[i] += d[i]`, in one pass: with `a` a row after a step and `d`
+    /// its copy from before, `d` becomes the step's change, already added to `y`.
+    ///
+    /// - Complexity: O(`count`).
+    @inlinable @inline(__always)
+    public static func differenceAndAdd(_ a: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        let width = KernelLane.scalarCount
+        var i = 0
+        while i + width <= count {
+            let change = loadLane(a + i) - loadLane(d + i)
+            storeLane(change, d + i)
+            storeLane(loadLane(y + i) + change, y + i)
+            i += width
+        }
+        while i < count {
+            let change = a[i] - d[i]
+            d[i] = change
+            y[i] += change
+            i += 1
+        }
+    }
+
     /// `x[i] = alpha·x[i] + beta·y[i]`: a decay and a step in one pass.
     ///
     /// - Complexity: O(`count`).

@@ -89,6 +89,23 @@ struct VectorTests {
         }
     }
 
+    @Test(arguments: testDimensions)
+    func copyAndDifference(dimension: Int) {
+        var rng = TestRandom(400 + UInt64(dimension))
+        let a = rng.vector(dimension), d = rng.vector(dimension), y = rng.vector(dimension)
+        let (_, copied) = withRow(d, offset: 1) { pd in withRow(a) { pa in Vector.copy(pa, to: pd, count: dimension) } }
+        #expect(copied == a)
+        // d ← a − d, y ← y + (a − d)
+        let ((_, changed), added) = withRow(y, offset: 1) { py in
+            withRow(d) { pd in withRow(a) { pa in Vector.differenceAndAdd(pa, pd, into: py, count: dimension) } }
+        }
+        for i in 0..<dimension {
+            let change = Double(a[i]) - Double(d[i])
+            #expect(abs(Double(changed[i]) - change) <= 1e-6)
+            #expect(abs(Double(added[i]) - (Double(y[i]) + change)) <= 1e-6)
+        }
+    }
+
     @Test func laneSumsAddEveryLane() {
         var rng = TestRandom(11)
         let values = rng.vector(16)
