@@ -187,11 +187,7 @@ extension HogwildTrainer {
                         let user = Int(pair.user), positive = Int(pair.item)
                         item[0] = positive
                         var used = 1
-                        var c = 0
-                        while c < candidates {
-                            c &+= 1
-                            let negative = view.drawItem(&rng)
-                            if negative == positive || view.isPositive(user: user, item: negative) { continue }
+                        view.drawNegatives(user: user, positive: positive, candidates: candidates, &rng) { negative in
                             item[used] = negative
                             used &+= 1
                         }

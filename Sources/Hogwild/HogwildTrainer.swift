@@ -529,11 +529,7 @@ public final class HogwildTrainer: @unchecked Sendable {
                         rows[0] = items.row(positive)
                         if let slot = view.adagrad.item(positive) { rowSlots[0] = slot }
                         var used = 1
-                        var c = 0
-                        while c < candidates {
-                            c &+= 1
-                            let negative = view.drawItem(&rng)
-                            if negative == positive || view.isPositive(user: user, item: negative) { continue }
+                        view.drawNegatives(user: user, positive: positive, candidates: candidates, &rng) { negative in
                             rows[used] = items.row(negative)
                             if let slot = view.adagrad.item(negative) { rowSlots[used] = slot }
                             used &+= 1
@@ -650,6 +646,20 @@ struct ShardView {
     /// A random item, uniformly or by popularity.
     @inline(__always)
     func drawItem(_ rng: inout RandomSource) -> Int { popular?.sample(&rng) ?? rng.next(below: items.rowCount) }
+
+    /// Draws `candidates` negatives for the pair (`user`, `positive`) and calls `body` with each
+    /// one kept: draws of the positive itself, and under `unseen` of the user's training
+    /// positives, are dropped (softmax steps then have fewer negatives).
+    @inline(__always)
+    func drawNegatives(user: Int, positive: Int, candidates: Int, _ rng: inout RandomSource, _ body: (Int) -> Void) {
+        var c = 0
+        while c < candidates {
+            c &+= 1
+            let negative = drawItem(&rng)
+            if negative == positive || isPositive(user: user, item: negative) { continue }
+            body(negative)
+        }
+    }
 
     /// Whether `item` is ruled out as a negative for `user`: one of their training positives,
     /// under `unseen` sampling (a branch-free CSR search).
