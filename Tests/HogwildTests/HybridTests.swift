@@ -169,6 +169,21 @@ struct HybridModelTests {
         return (loss, loss + l2 / 2 * (dot(u, u) + dot(p, p) + dot(n, n)))
     }
 
+    /// `θ − lr·∇L(θ)`, the gradient by central finite differences over every entry of every row.
+    static func gradientStep(_ theta: [[Double]], lr: Double, _ total: ([[Double]]) -> Double) -> [[Double]] {
+        let step = 1e-6
+        var expected = theta
+        for r in theta.indices {
+            for c in theta[r].indices {
+                var plus = theta, minus = theta
+                plus[r][c] += step
+                minus[r][c] -= step
+                expected[r][c] -= lr * (total(plus) - total(minus)) / (2 * step)
+            }
+        }
+        return expected
+    }
+
     /// One training triplet of a hybrid model against `θ − lr·∇L(θ)`, where θ is every own and
     /// feature row, L composes the vectors in Double and ∇ is a central finite difference.
     @Test(arguments: Objective.allCases, [0, 0.05])
@@ -194,16 +209,7 @@ struct HybridModelTests {
             let (u, p, n) = composed(θ)
             return Self.objective(objective, u, p, n, margin: margin, l2: Double(l2)).total
         }
-        let step = 1e-6
-        var expected = theta
-        for r in theta.indices {
-            for c in 0..<5 {
-                var plus = theta, minus = theta
-                plus[r][c] += step
-                minus[r][c] -= step
-                expected[r][c] -= lr * (total(plus) - total(minus)) / (2 * step)
-            }
-        }
+        let expected = Self.gradientStep(theta, lr: lr, total)
         let (u, p, n) = composed(theta)
         let lossBefore = Self.objective(objective, u, p, n, margin: margin, l2: 0).loss
 
@@ -257,16 +263,7 @@ struct HybridModelTests {
             #expect(read() == theta, "a skipped pair moved a row")
         }
         try #require(trained, "30 epochs drew only the positive")
-        let step = 1e-6
-        var expected = theta
-        for r in theta.indices {
-            for c in 0..<5 {
-                var plus = theta, minus = theta
-                plus[r][c] += step
-                minus[r][c] -= step
-                expected[r][c] -= lr * (total(plus) - total(minus)) / (2 * step)
-            }
-        }
+        let expected = Self.gradientStep(theta, lr: lr, total)
         let after = read()
         for r in theta.indices {
             for c in 0..<5 {
