@@ -25,7 +25,7 @@ for line in open(f"{folder}/u.item", encoding="latin-1"):
         if flag == "1": print(f"{f[0]},{names[g]}")
 PY
 models=(
-  "cosine-softmax (default)|"
+  "cosine-softmax|--loss softmax"
   "cosine-margin|--loss margin"
   "cosine-margin-own-init-1|--loss margin --own-init-scale 1"
   "dot-margin|--loss margin --similarity dot"

@@ -13,9 +13,12 @@ out=perf/results/${OUT:-quality-ml-100k.csv}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 rows=(
   "untrained|--epochs 0"
-  "defaults: softmax on cosine|"
-  "softmax with a constant temperature 0.25|--temperature 0.25"
-  "softmax with temperature 0.35 to 0.22|--initial-temperature 0.35 --temperature 0.22"
+  "defaults: full softmax with seen items|"
+  "full softmax without seen items|--seen-weight 0"
+  "full softmax without seen items from 0.4|--seen-weight 0 --initial-temperature 0.4"
+  "full softmax with seen weight 0.05|--seen-weight 0.05"
+  "sampled softmax (24 negatives)|--loss softmax"
+  "sampled softmax with a constant temperature|--loss softmax --temperature 0.25"
   "margin on cosine (fastest)|--loss margin"
   "margin with the hardest of 8 negatives|--loss margin --candidates 8"
   "WARP on cosine|--loss warp --epochs 40"
@@ -35,7 +38,7 @@ for row in "${rows[@]}"; do
 import json, sys
 r = json.load(open(sys.argv[1])); name, flags, seed, load = sys.argv[2:]
 m = r["metrics"]; b = r.get("baselines", {})
-print(f"{name},\"{flags}\",{seed},{r['auc']:.5f},{r['precision_at_10']:.5f},{r['recall_at_10']:.5f},"
+print(f"\"{name}\",\"{flags}\",{seed},{r['auc']:.5f},{r['precision_at_10']:.5f},{r['recall_at_10']:.5f},"
       f"{m.get('ndcg_at_k', m.get('ndcg', 0)):.5f},{m.get('map_at_k', m.get('map', 0)):.5f},{r['train_seconds']:.3f},{load},"
       f"{b.get('popularity', {}).get('auc', 0):.5f},{b.get('popularity', {}).get('precision_at_k', 0):.5f},{b.get('random', {}).get('auc', 0):.5f}")
 PY

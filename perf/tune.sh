@@ -51,7 +51,7 @@ while IFS='|' read -r name flags; do
     python3 - "$tmp/r.json" "$name" "$flags" "$seed" >> "$tmp/t.csv" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); name, flags, seed = sys.argv[2:]
-print(f"{name},\"{flags}\",{seed},{r['auc']:.5f},{r['precision_at_10']:.5f},{r['recall_at_10']:.5f},{r['train_seconds']:.3f}")
+print(f"\"{name}\",\"{flags}\",{seed},{r['auc']:.5f},{r['precision_at_10']:.5f},{r['recall_at_10']:.5f},{r['train_seconds']:.3f}")
 PY
   done
 done < "$grid"

@@ -14,6 +14,12 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
     /// similarities divided by `temperature`: every negative is pushed down in proportion to its
     /// softmax weight, so hard negatives get most of the update and easy ones still some.
     case softmax
+    /// Full softmax (the multinomial likelihood): each user's positives against the whole
+    /// catalogue, on cosine similarities divided by `temperature`, users trained in blocks of 16
+    /// (`FullSoftmaxStep`). What the sampled softmax estimates, computed exactly: every epoch
+    /// costs users × items × dimension, so it suits catalogues up to some tens of thousands
+    /// of items.
+    case fullSoftmax = "full-softmax"
 }
 
 /// How a user row scores an item row.
@@ -68,21 +74,21 @@ public enum DenseWeightSharing: String, Codable, Sendable, CaseIterable {
 
 /// Every hyper-parameter of a training run.
 ///
-/// `TrainingConfiguration()` is the most accurate setup found (the sampled softmax, see
+/// `TrainingConfiguration()` is the most accurate setup found (the full softmax, see
 /// `init(loss:similarity:)`); to use another loss, start from `init(loss:similarity:)`, which
 /// also sets the learning rate, negatives and temperature that suit it.
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Embedding width.
     public var dimension = 64
     /// The training objective.
-    public var loss = Loss.softmax
+    public var loss = Loss.fullSoftmax
     /// How the bilinear matcher scores a (user, item) pair of rows.
     public var similarity = Similarity.cosine
     /// The hinge margin (margin and WARP losses).
     public var margin: Float = 0.6
     /// The learning rate at the start; it decays linearly over all `epochs` to
     /// `finalLearningRateFraction` of that.
-    public var learningRate: Float = 0.4
+    public var learningRate: Float = 0.05
     /// The learning rate at the end of the last epoch, as a fraction of `learningRate` (0 to 1).
     public var finalLearningRateFraction: Float = 0.0
     /// L2 regularisation strength, applied to the rows each update moves.
@@ -106,7 +112,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Negatives drawn per training pair. Margin and BPR: all are scored and the triplet is formed
     /// with the highest-scoring one — hard-negative mining (1: a plain random negative). Softmax:
     /// all enter the denominator. Not used by WARP.
-    public var negativeCandidates = 24
+    public var negativeCandidates = 1
     /// How a gradient becomes an update.
     public var optimizer = Optimizer.sgd
     /// Per-user weighting `β` of the training pairs: a pair's step is scaled by `c·d^(−β)`, where
@@ -115,15 +121,22 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// users dominate the tables, while per-user metrics (AUC, precision@k) count every user
     /// once: `β > 0` shifts weight towards light users; 0 treats all pairs alike.
     public var userWeightExponent: Float = 0.25
-    /// Softmax loss: the temperature dividing the similarities (smaller: sharper focus on the
+    /// Softmax losses: the temperature dividing the similarities (smaller: sharper focus on the
     /// hardest negatives).
     public var temperature: Float = 0.22
-    /// Softmax loss: the temperature of the first epoch, from which the temperature moves
+    /// Softmax losses: the temperature of the first epoch, from which the temperature moves
     /// linearly, epoch by epoch, to `temperature` at the last (`nil`: `temperature` throughout).
     /// Starting softer ranks the whole catalogue better (AUC); ending sharper keeps the top of the
-    /// ranking precise. On the ml-100k validation splits 0.3 → 0.22 gained 0.001 AUC at equal
-    /// precision@10; starting softer still gains more AUC but costs precision.
+    /// ranking precise. On the ml-100k validation splits, for the sampled softmax, 0.3 → 0.22
+    /// gained 0.001 AUC at equal precision@10; starting softer still gains more AUC but costs
+    /// precision (for the full softmax with seen items too: perf/grids/seen-weight.txt).
     public var initialTemperature: Float? = 0.3
+    /// Full softmax: the weight `α` of a *seen* item — one the user rated below the positive
+    /// threshold (`Dataset.seen`) — as a positive of the loss (0: seen items are ignored). That a
+    /// user chose to watch a film says something about their taste even when they did not
+    /// like it; on the ml-100k validation splits a small weight ranks the liked films better.
+    public var seenWeight: Float = 0.1
+
     /// How pairs are scored: the rows' similarity, or an MLP over them.
     public var matcher = Matcher.bilinear
     /// MLP matcher: hidden units.
@@ -133,7 +146,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// MLP matcher with averaged dense weights: triplets per worker between averagings.
     public var averageEvery = 1_000
 
-    /// The defaults: `init(loss: .softmax, similarity: .cosine)`.
+    /// The defaults: `init(loss: .fullSoftmax, similarity: .cosine)`.
     public init() {}
 
     /// The defaults for `loss` on `similarity`, chosen on a validation split of ml-100k's
@@ -141,6 +154,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     ///
     /// | loss | similarity | learning rate | negatives per pair | sampling | other |
     /// |---|---|---|---|---|---|
+    /// | full-softmax | cosine | 0.05 | every item | — | τ 0.3 → 0.22, user weight β 0.25, seen weight α 0.1, 40 epochs |
     /// | softmax | cosine | 0.4 | 24 | uniform | τ 0.3 → 0.22, user weight β 0.25, 40 epochs |
     /// | softmax | dot | 0.3 | 24 | uniform | τ 1, L2 0.05 |
     /// | margin | cosine | 0.5 | 1 | unseen | margin 0.6 — the fastest step |
@@ -154,9 +168,15 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         self.loss = loss
         self.similarity = similarity
         initScale = similarity == .cosine ? 1 : 0.1
-        userWeightExponent = loss == .softmax && similarity == .cosine ? 0.25 : 0
-        epochs = loss == .softmax && similarity == .cosine ? 40 : 20
+        let softmaxOnCosine = (loss == .softmax || loss == .fullSoftmax) && similarity == .cosine
+        seenWeight = loss == .fullSoftmax ? 0.1 : 0
+        userWeightExponent = softmaxOnCosine ? 0.25 : 0
+        epochs = softmaxOnCosine ? 40 : 20
         switch loss {
+        case .fullSoftmax:
+            negatives = .uniform
+            negativeCandidates = 1
+            learningRate = 0.05; temperature = 0.22; initialTemperature = 0.3
         case .softmax:
             negatives = .uniform
             negativeCandidates = 24
@@ -205,11 +225,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                   "--initial-temperature must be a positive finite number (got \(initialTemperature ?? 0))")
         try check(negativeExponent.isFinite && negativeExponent >= 0 && negativeExponent <= 4,
                   "--neg-exponent must be between 0 and 4 (got \(negativeExponent))")
+        try check(seenWeight.isFinite && seenWeight >= 0 && seenWeight <= 1, "--seen-weight must be between 0 and 1 (got \(seenWeight))")
+        try check(seenWeight == 0 || loss == .fullSoftmax, "--seen-weight applies to --loss full-softmax (the loss is \(loss.rawValue))")
         try check(userWeightExponent.isFinite && userWeightExponent >= 0 && userWeightExponent <= 2,
                   "--user-weight must be between 0 and 2 (got \(userWeightExponent))")
         try check(hidden >= 1 && hidden <= 4096, "--hidden must be between 1 and 4096 (got \(hidden))")
         try check(averageEvery >= 1, "--average-every must be at least 1 (got \(averageEvery))")
-        try check(!(matcher == .mlp && (loss == .warp || loss == .softmax)), "--loss \(loss.rawValue) is not supported with --matcher mlp (use margin or bpr)")
+        try check(!(loss == .fullSoftmax && similarity != .cosine), "--loss full-softmax needs --similarity cosine")
+        try check(!(loss == .fullSoftmax && (optimizer != .sgd || negativeCandidates != 1 || negatives != .uniform || negativeExponent != 0)),
+                  "--loss full-softmax (the default) scores every item with plain SGD: leave out --optimizer, --candidates, --negatives and --neg-exponent, or sample with --loss softmax")
+        try check(!(matcher == .mlp && (loss == .warp || loss == .softmax || loss == .fullSoftmax)), "--loss \(loss.rawValue) is not supported with --matcher mlp (use margin or bpr)")
         try check(!(matcher == .mlp && (negativeCandidates > 1 || optimizer != .sgd)),
                   "--matcher mlp trains with one random negative per pair and SGD: leave out --candidates and --optimizer")
     }
@@ -219,7 +244,7 @@ extension TrainingConfiguration {
     enum CodingKeys: String, CodingKey {
         case dimension, loss, similarity, margin, learningRate, finalLearningRateFraction, l2, epochs
         case threads, seed, negatives, initScale, maxSampled, negativeExponent, negativeCandidates, optimizer, temperature
-        case matcher, hidden, denseWeights, averageEvery, userWeightExponent, initialTemperature
+        case matcher, hidden, denseWeights, averageEvery, userWeightExponent, initialTemperature, seenWeight
     }
 
     /// Decodes a configuration; keys added after a model file was written take their defaults.
@@ -253,6 +278,19 @@ extension TrainingConfiguration {
         userWeightExponent = try c.decodeIfPresent(Float.self, forKey: .userWeightExponent) ?? 0
         // Likewise a constant temperature.
         initialTemperature = try c.decodeIfPresent(Float.self, forKey: .initialTemperature)
+        // And no seen items.
+        seenWeight = try c.decodeIfPresent(Float.self, forKey: .seenWeight) ?? 0
+    }
+
+    /// Whether the full softmax suits a data set of `users` × `items` with `pairs` training
+    /// positives: its epoch costs users × items × dim whatever the density, the sampled
+    /// softmax's about 25 × pairs × dim. It does when users × items is at most 10⁸ (an epoch of
+    /// well under a second per core at dim 64) or at most 64 × pairs (a dense set, where it
+    /// costs at most a few times the sampled softmax). ml-100k: 1.6 M; ml-latest-small: 5.9 M;
+    /// 2 M users × 200 k items: 4·10¹¹, which it does not suit.
+    public static func fullSoftmaxSuits(users: Int, items: Int, pairs: Int) -> Bool {
+        let cells = Double(users) * Double(items)
+        return cells <= 1e8 || cells <= 64 * Double(pairs)
     }
 
     /// The softmax temperature of epoch `epoch` (0-based) of `epochs`: `initialTemperature` at the

@@ -146,6 +146,22 @@ public struct Dataset: Sendable {
     public let test: InteractionMatrix
     /// How the test set was made, for reports.
     public let split: String
+    /// Training interactions rated below the positive threshold: items the user saw but did
+    /// not rate highly enough, never a training positive of the same user. Empty for files
+    /// without ratings and for generated or binary sets. `TrainingConfiguration.seenWeight`
+    /// trains on them.
+    public var seen: InteractionMatrix
+
+    init(source: DataSource, users: IDMap, items: IDMap, train: InteractionMatrix, test: InteractionMatrix, split: String,
+         seen: InteractionMatrix? = nil) {
+        self.source = source
+        self.users = users
+        self.items = items
+        self.train = train
+        self.test = test
+        self.split = split
+        self.seen = seen ?? InteractionMatrix(userCount: users.count, itemCount: items.count, users: [], items: [])
+    }
 
     /// Loads `source`: positives are ratings ≥ `minRating` (every line of a file without ratings).
     ///
@@ -194,12 +210,24 @@ public struct Dataset: Sendable {
         let trainPositives = positives(trainRecords)
         let all = InteractionMatrix(userCount: users.count, itemCount: items.count,
                                     users: trainPositives.users, items: trainPositives.items)
+        // Rated below the threshold, and not also a positive (a pair rated twice).
+        var seenUsers: [Int32] = [], seenItems: [Int32] = []
+        all.withUnsafeHandle { csr in
+            for k in 0..<trainRecords.count where !trainRecords.isPositive(k, minRating: minRating) {
+                let user = trainRecords.users[k], item = trainRecords.items[k]
+                if !csr.contains(user: Int(user), item: item) {
+                    seenUsers.append(user)
+                    seenItems.append(item)
+                }
+            }
+        }
+        let seen = InteractionMatrix(userCount: users.count, itemCount: items.count, users: seenUsers, items: seenItems)
         if let testRecords, let testFile = source.testFile {
             let testPositives = positives(testRecords)
             let test = InteractionMatrix(userCount: users.count, itemCount: items.count,
                                          users: testPositives.users, items: testPositives.items)
             return Dataset(source: source, users: users, items: items, train: all, test: test,
-                           split: "\(source.trainFile) / \(testFile)")
+                           split: "\(source.trainFile) / \(testFile)", seen: seen)
         }
         // Per-user holdout from the training file.
         var trainUsers: [Int32] = [], trainItems: [Int32] = [], testUsers: [Int32] = [], testItems: [Int32] = []
@@ -221,7 +249,8 @@ public struct Dataset: Sendable {
             source: source, users: users, items: items,
             train: InteractionMatrix(userCount: users.count, itemCount: items.count, users: trainUsers, items: trainItems),
             test: InteractionMatrix(userCount: users.count, itemCount: items.count, users: testUsers, items: testItems),
-            split: holdout > 0 ? "\(holdout) positives per user held out of \(source.trainFile) (seed \(seed))" : "no test set")
+            split: holdout > 0 ? "\(holdout) positives per user held out of \(source.trainFile) (seed \(seed))" : "no test set",
+            seen: seen)
     }
 
     /// A data set whose ids are the row indices, checked against a model's maps when given.

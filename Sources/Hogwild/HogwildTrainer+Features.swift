@@ -79,7 +79,7 @@ extension HogwildTrainer {
         case (.margin, .dot): runHybridTripletShard(DotMarginObjective.self, worker: worker, epoch: epoch)
         case (.bpr, _): runHybridTripletShard(DotBPRObjective.self, worker: worker, epoch: epoch)
         case (.softmax, _): runHybridSoftmaxShard(worker: worker, epoch: epoch)
-        case (.warp, _): preconditionFailure("the initialiser refuses WARP with side features")
+        case (.warp, _), (.fullSoftmax, _): preconditionFailure("the initialiser refuses WARP and the full softmax with side features")
         }
     }
 

@@ -21,7 +21,7 @@ public struct EpochStatistics: Sendable, Codable {
     /// 1-based epoch number over the model's lifetime.
     public var epoch: Int
     /// Triplets trained (skipped ones excluded). A sampled-softmax step counts as one triplet
-    /// per training pair; WARP counts every pair, whether or not a violating negative was found.
+    /// per training pair, and the full softmax one per positive of each user; WARP counts every pair, whether or not a violating negative was found.
     public var triplets: Int
     /// Triplets skipped because their negative was one of the user's positives (`unseen` sampling).
     public var skipped: Int
@@ -30,7 +30,7 @@ public struct EpochStatistics: Sendable, Codable {
     /// Share of triplets the model got wrong: the positive did not beat the negative by the
     /// margin (margin loss, and WARP pairs that found such a negative — the triplets that
     /// produced an update), scored below it (BPR), or some negative scored at least as high as
-    /// the positive (softmax).
+    /// the positive (softmax; full softmax: some item that is not a positive of the user).
     public var violationRate: Double
     /// Wall time of the epoch, shuffling included.
     public var seconds: Double
@@ -120,12 +120,15 @@ enum DotBPRObjective: TripletObjective {
 /// then walks it, drawing the negatives of each pair (one; `negativeCandidates` for hard-negative
 /// mining and the sampled softmax; for WARP, until one violates the margin). The learning rate
 /// falls linearly across every shard. A run with one worker and a seed is reproducible bit for
-/// bit.
+/// bit. The full softmax walks the shard's users instead, 32 at a time, each block against every
+/// item (HogwildTrainer+FullSoftmax.swift).
 ///
 /// **The intended race.** Workers read and write *item* rows of the shared table with no lock
 /// and no atomic: a popular item may be updated by two workers at once, and a step may read a row
 /// half-written by another. Hogwild's analysis shows sparse updates make such collisions rare
-/// and harmless to convergence. This is the only unsynchronised sharing in the engine: tallies
+/// and harmless to convergence. (The full softmax's updates are dense — every block rewrites
+/// every item row — so there the race is on every row, once per block; measured harmless in
+/// perf/results/tuning-full-softmax.csv, which trains on 2 threads.) This is the only unsynchronised sharing in the engine: tallies
 /// live on separate cache lines and are summed after `concurrentPerform` returns. (Hybrid
 /// models' feature rows and the shared Adagrad accumulators of item rows race the same way; the
 /// MLP matcher's dense weights are per worker by default, and `DenseWeightSharing.shared` opts
@@ -141,10 +144,14 @@ public final class HogwildTrainer: @unchecked Sendable {
     public let train: InteractionMatrix
     let pairs: AlignedBuffer<TrainingPair>
     let shardStarts: [Int]
+    /// The users of each worker's shard (the owners of its pairs).
+    let shardUserRanges: [Range<Int>]
     let tallies: AlignedBuffer<WorkerTally>
     /// Popularity-weighted negatives (`negativeExponent > 0`), or uniform ones over the items not
     /// in `excludedNegatives`; `nil` for uniform draws over all items.
     let negativeTable: AliasTable?
+    /// Seen items (`Dataset.seen`) for the full softmax with `seenWeight > 0`; else `nil`.
+    let seen: InteractionMatrix?
     /// The feature half of a hybrid model; `nil` trains the own rows alone.
     let features: SideFeatures?
     /// Each user's step scale under `userWeightExponent > 0` (see `userWeights(_:exponent:)`);
@@ -162,6 +169,9 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// - Parameters:
     ///   - model: the model to train; `model.configuration` says how.
     ///   - train: the training positives.
+    ///   - seen: items the users saw but did not rate as positives (`Dataset.seen`), trained on
+    ///     by the full softmax when `seenWeight > 0` (else ignored); none of them may be a
+    ///     training positive of the same user.
     ///   - features: side features: the model is then hybrid (see `SideFeatures`), trained by
     ///     `runHybridShard`; margin, BPR and softmax losses with SGD and the bilinear matcher.
     ///   - excludedNegatives: items never drawn as negatives: the items the cold-start protocol
@@ -170,7 +180,7 @@ public final class HogwildTrainer: @unchecked Sendable {
     ///   fewer than 2 items (or drawable negatives), or features that do not fit the model or
     ///   combine with its configuration.
     /// - Complexity: O(pairs + items).
-    public init(model: EmbeddingModel, train: InteractionMatrix, features: SideFeatures? = nil,
+    public init(model: EmbeddingModel, train: InteractionMatrix, seen: InteractionMatrix? = nil, features: SideFeatures? = nil,
                 excludedNegatives: [Int32] = []) throws {
         let config = model.configuration
         try config.validate()
@@ -178,24 +188,32 @@ public final class HogwildTrainer: @unchecked Sendable {
             throw HogwildError("training data (\(train.userCount) users, \(train.itemCount) items) does not match the model (\(model.users.count) users, \(model.items.count) items)")
         }
         guard model.items.count >= 2 else { throw HogwildError("training needs at least 2 items (found \(model.items.count))") }
-        if features != nil && (config.loss == .warp || config.optimizer != .sgd || config.matcher == .mlp) {
-            throw HogwildError("side features (--item-features, --user-features) do not combine with --loss warp, --optimizer adagrad or --matcher mlp")
+        if features != nil && (config.loss == .warp || config.loss == .fullSoftmax || config.optimizer != .sgd || config.matcher == .mlp) {
+            throw HogwildError("side features (--item-features, --user-features) do not combine with --loss warp or full-softmax, --optimizer adagrad or --matcher mlp")
+        }
+        if config.loss == .fullSoftmax && !excludedNegatives.isEmpty {
+            throw HogwildError("--loss full-softmax scores every item, so it cannot hold items out (--cold-items): use --loss softmax")
         }
         if let features, features.items.entityCount != model.items.count || features.users.entityCount != model.users.count {
             throw HogwildError("the side features do not match the model's users and items")
         }
+        if let seen, seen.userCount != train.userCount || seen.itemCount != train.itemCount {
+            throw HogwildError("the seen items (\(seen.userCount) users, \(seen.itemCount) items) do not match the training data")
+        }
         self.model = model
         self.train = train
+        self.seen = config.loss == .fullSoftmax && config.seenWeight > 0 ? seen : nil
         self.features = features
         // Pairs in CSR (user) order; shard boundaries at the user nearest each equal split.
         let pairs = AlignedBuffer<TrainingPair>(count: train.nonZeroCount)
-        var starts = [0]
+        var starts = [0], userStarts = [0]
         pairs.withUnsafeMutableBufferPointer { list in
             train.withUnsafeHandle { csr in
                 var k = 0
                 for u in 0..<train.userCount {
                     if starts.count < config.threads && k >= starts.count * list.count / config.threads {
                         starts.append(k)
+                        userStarts.append(u)
                     }
                     for item in csr.row(u) {
                         list[k] = TrainingPair(user: Int32(u), item: item)
@@ -205,6 +223,8 @@ public final class HogwildTrainer: @unchecked Sendable {
             }
         }
         while starts.count <= config.threads { starts.append(pairs.count) }
+        while userStarts.count <= config.threads { userStarts.append(train.userCount) }
+        shardUserRanges = (0..<config.threads).map { userStarts[$0]..<userStarts[$0 + 1] }
         // Each epoch shuffles every shard in place, so the order depends on the epochs before.
         // For a resumed model, replay those shuffles (each is the first use of its epoch's
         // generator): with the original thread count the run continues exactly as an
@@ -302,6 +322,7 @@ public final class HogwildTrainer: @unchecked Sendable {
             case (.warp, .cosine): tally = runWARPShard(CosineMarginObjective.self, worker: worker, epoch: epoch)
             case (.warp, .dot): tally = runWARPShard(DotMarginObjective.self, worker: worker, epoch: epoch)
             case (.softmax, _): tally = runSoftmaxShard(worker: worker, epoch: epoch)
+            case (.fullSoftmax, _): tally = runFullSoftmaxShard(worker: worker, epoch: epoch)  // HogwildTrainer+FullSoftmax.swift
             }
             tallies.withUnsafeMutableBufferPointer { $0[worker] = tally }
         }

@@ -11,8 +11,8 @@ struct Bench: ParsableCommand {
             Trains fresh models for --epochs epochs per run and reports the median throughput of \
             --repeats runs per thread count, the speedup over the first thread count, and the \
             parallel efficiency. Repeats are interleaved across thread counts so that machine \
-            noise spreads evenly. By default it measures the cosine-margin step with uniform \
-            negatives; the model flags select other losses.
+            noise spreads evenly. By default it measures the default training setup (the full \
+            softmax); the model flags select other losses (--loss margin: the fastest step).
             """)
 
     @OptionGroup(title: "Data") var dataOptions: DataOptions
@@ -81,8 +81,10 @@ struct Bench: ParsableCommand {
         if evaluator { return try runEvaluator() }
         if kernels { return try runKernels() }
         let counts = try threadCounts
-        let base = try modelOptions.configuration(epochs: epochs, threads: counts[0], defaultNegatives: .uniform)
-        let dataset = try dataOptions.load(seed: base.seed)
+        let seed = try modelOptions.configuration(epochs: epochs, threads: counts[0], defaultNegatives: .uniform).seed
+        let dataset = try dataOptions.load(seed: seed)
+        let (base, note) = try modelOptions.configuration(for: dataset, epochs: epochs, threads: counts[0], defaultNegatives: .uniform)
+        if let note { say("note     \(note)") }
         let header = [("data", dataset.summary),
                       ("model", base.summary.replacingOccurrences(of: ", \(counts[0]) thread\(counts[0] == 1 ? "" : "s")", with: "")),
                       ("runs", "\(repeats) × \(epochs) epochs per thread count, \(Allocator.description), load \(loadAverage)")]
@@ -93,7 +95,7 @@ struct Bench: ParsableCommand {
                 var config = base
                 config.threads = threads
                 let model = EmbeddingModel(configuration: config, users: dataset.users, items: dataset.items)
-                let trainer = try HogwildTrainer(model: model, train: dataset.train)
+                let trainer = try HogwildTrainer(model: model, train: dataset.train, seen: dataset.seen)
                 var seconds = 0.0, triplets = 0
                 for _ in 0..<epochs {
                     let s = try trainer.trainEpoch()

@@ -97,8 +97,8 @@ struct ModelOptions: ParsableArguments {
     var dim = 64
 
     @Option(help: ArgumentHelp(
-        "Loss: softmax (default, the most accurate), margin (the fastest), warp or bpr.",
-        discussion: "softmax: sampled softmax over the positive and --candidates random negatives, on similarities divided by --temperature. margin: hinge max(0, m − s(u,p) + s(u,n)), one negative per pair (or the hardest of --candidates). warp: margin with negatives drawn until one violates it, rank-weighted. bpr: −log σ(u·p − u·n), needs --similarity dot. Each loss brings its own tuned defaults for --lr, --candidates, --negatives and --temperature (README: Ranking quality). --matcher mlp trains with margin (its default) or bpr."))
+        "Loss: full-softmax (default, the most accurate), softmax, margin (the fastest), warp or bpr.",
+        discussion: "full-softmax: each user's positives against the whole catalogue (the multinomial likelihood), on cosines divided by --temperature, users trained 32 at a time; an epoch costs users × items × dim, so when that exceeds both 10^8 and 64 × the training positives, the default is softmax instead. --similarity dot, side features and --cold-items default to softmax, which full-softmax does not take. softmax: sampled softmax over the positive and --candidates random negatives, on similarities divided by --temperature. margin: hinge max(0, m − s(u,p) + s(u,n)), one negative per pair (or the hardest of --candidates). warp: margin with negatives drawn until one violates it, rank-weighted. bpr: −log σ(u·p − u·n), needs --similarity dot. Each loss brings its own tuned defaults for --lr, --candidates, --negatives and --temperature (README: Ranking quality). --matcher mlp trains with margin (its default) or bpr."))
     var loss: Loss?
 
     @Option(help: "Similarity of the bilinear matcher: cosine (default) or dot.")
@@ -119,7 +119,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Hinge margin for --loss margin and warp. (default: 0.6; 1 for warp on dot; \(ModelOptions.mlpDefaults.margin) for mlp)")
     var margin: Float?
 
-    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. (default: per loss: softmax 0.4, margin 0.5, warp 0.05 on cosine; 0.3, 0.02, 0.02 on dot; \(ModelOptions.mlpDefaults.learningRate) for mlp)")
+    @Option(name: .customLong("lr"), help: "Initial learning rate; it decays linearly to --final-lr-fraction of itself. (default: per loss: full-softmax 0.05, softmax 0.4, margin 0.5, warp 0.05 on cosine; 0.3, 0.02, 0.02 on dot; \(ModelOptions.mlpDefaults.learningRate) for mlp)")
     var learningRate: Float?
 
     @Option(help: "Learning rate at the end, as a fraction of --lr.")
@@ -128,7 +128,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "L2 regularisation, applied to the rows each update moves. (default: 0; 0.05 for softmax on dot)")
     var l2: Float?
 
-    @Option(help: "Negatives: uniform (any item but the positive) or unseen (not one of the user's training positives). (default: uniform for softmax, else unseen)")
+    @Option(help: "Negatives: uniform (any item but the positive) or unseen (not one of the user's training positives). (default: uniform for softmax, else unseen; full-softmax uses every item)")
     var negatives: NegativeSampling?
 
     @Option(help: "Initial entries are N(0, (init-scale/√dim)²). (default: 1 for cosine, 0.1 for dot, \(ModelOptions.mlpDefaults.initScale) for mlp)")
@@ -137,10 +137,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "WARP: negatives drawn per positive before giving up. (default: 50)")
     var maxSampled: Int?
 
-    @Option(help: "Softmax loss: the temperature dividing the similarities; given alone, it holds for every epoch, with --initial-temperature it is the last epoch's. (default: 0.22, after 0.3 in the first epoch; 1 on dot)")
+    @Option(help: "Softmax losses: the temperature dividing the similarities; given alone, it holds for every epoch, with --initial-temperature it is the last epoch's. (default: 0.22, after 0.3 in the first epoch; 1 for softmax on dot)")
     var temperature: Float?
 
-    @Option(help: "Softmax loss: the temperature of the first epoch, moving linearly to --temperature by the last: starting softer ranks the whole catalogue better (AUC), softer still at some cost in precision@k. (default: 0.3 on cosine when --temperature is not given; on dot, --temperature throughout)")
+    @Option(help: "Softmax losses: the temperature of the first epoch, moving linearly to --temperature by the last: starting softer ranks the whole catalogue better (AUC), softer still at some cost in precision@k. (default, when --temperature is not given: 0.3 on cosine; on dot, --temperature throughout)")
     var initialTemperature: Float?
 
     @Option(help: "Optimiser: sgd, or adagrad (per-row: each row's step shrinks with its accumulated squared gradients).")
@@ -153,9 +153,14 @@ struct ModelOptions: ParsableArguments {
     var negExponent = 0.0
 
     @Option(name: .customLong("user-weight"),
-            help: ArgumentHelp("Weight each training pair by its user's number of positives^(−β), normalised to a mean of 1 over pairs, so that light users count more, as the per-user metrics count them (0: every pair alike). (default: 0.25 for softmax on cosine, else 0)",
+            help: ArgumentHelp("Weight each training pair by its user's number of positives^(−β), normalised to a mean of 1 over pairs, so that light users count more, as the per-user metrics count them (0: every pair alike). (default: 0.25 for full-softmax and softmax on cosine, else 0)",
                                valueName: "β"))
     var userWeight: Float?
+
+    @Option(name: .customLong("seen-weight"),
+            help: ArgumentHelp("Full softmax: also train on the items each user rated below --min-rating (seen, not liked), as positives of weight α (0: ignore them). (default: 0.1)",
+                               valueName: "α"))
+    var seenWeight: Float?
 
     @Option(help: "Random seed (initialisation, shuffling, sampling, holdout).")
     var seed: UInt64 = 1
@@ -164,17 +169,37 @@ struct ModelOptions: ParsableArguments {
     /// scores are unnormalised, so a wide margin with a small step, for more epochs, does best.
     static let mlpDefaults = (margin: Float(8), learningRate: Float(0.005), initScale: Float(0.3), epochs: 80)
 
-    /// `--epochs`' default: the loss's (40 for softmax on cosine, else 20), or 80 for the MLP matcher.
-    var defaultEpochs: Int {
-        matcher == .mlp ? Self.mlpDefaults.epochs : TrainingConfiguration(loss: resolvedLoss, similarity: similarity ?? .cosine).epochs
+    /// `configuration(…)` for `data`: with no `--loss` (nor the full softmax's `--seen-weight`),
+    /// the sampled softmax replaces the full softmax when the data set is too large for it
+    /// (`TrainingConfiguration.fullSoftmaxSuits`); the second value then says so, for the log.
+    func configuration(for data: Dataset, epochs: Int, threads: Int, defaultNegatives: NegativeSampling? = nil,
+                       sampled: Bool = false) throws -> (TrainingConfiguration, note: String?) {
+        let config = try configuration(epochs: epochs, threads: threads, defaultNegatives: defaultNegatives, sampled: sampled)
+        guard loss == nil, seenWeight == nil, config.loss == .fullSoftmax,
+              !TrainingConfiguration.fullSoftmaxSuits(users: data.users.count, items: data.items.count, pairs: data.train.nonZeroCount) else {
+            return (config, nil)
+        }
+        let note = "\(data.users.count) users × \(data.items.count) items is too large for the full softmax (every epoch scores them all): the default loss here is the sampled softmax; --loss full-softmax insists"
+        return (try configuration(epochs: epochs, threads: threads, defaultNegatives: defaultNegatives, sampled: true), note)
     }
 
-    /// `--loss`, or its default: softmax, or margin for the MLP matcher.
-    var resolvedLoss: Loss { loss ?? (matcher == .mlp ? .margin : .softmax) }
+    /// `--epochs`' default: the loss's (40 for the softmax losses on cosine, else 20), or 80 for
+    /// the MLP matcher.
+    var defaultEpochs: Int {
+        matcher == .mlp ? Self.mlpDefaults.epochs : TrainingConfiguration(loss: resolvedLoss(), similarity: similarity ?? .cosine).epochs
+    }
+
+    /// `--loss`, or its default: full-softmax; softmax on dot products and where `sampled` says
+    /// so (side features and the cold-start protocol, which full-softmax does not train, or a
+    /// catalogue too large for it); margin for the MLP matcher.
+    func resolvedLoss(sampled: Bool = false) -> Loss {
+        loss ?? (matcher == .mlp ? .margin : sampled || similarity == .dot ? .softmax : .fullSoftmax)
+    }
 
     /// The configuration: the loss's defaults (or the MLP matcher's), then every flag given, with
-    /// `defaultNegatives` (when set) instead of the loss's sampling when --negatives is not given.
-    func configuration(epochs: Int, threads: Int, defaultNegatives: NegativeSampling? = nil) throws -> TrainingConfiguration {
+    /// `defaultNegatives` (when set) instead of the loss's sampling when --negatives is not given,
+    /// and `sampled` making the sampled softmax the default loss (see `resolvedLoss`).
+    func configuration(epochs: Int, threads: Int, defaultNegatives: NegativeSampling? = nil, sampled: Bool = false) throws -> TrainingConfiguration {
         let mlp = matcher == .mlp
         if mlp {
             if similarity != nil {
@@ -188,12 +213,15 @@ struct ModelOptions: ParsableArguments {
             throw HogwildError("\(flag) needs --matcher mlp")
         }
         // A flag the chosen loss does not read is a mistake worth naming, not a silent no-op.
-        let loss = resolvedLoss
-        if loss != .softmax && (temperature != nil || initialTemperature != nil) {
-            throw HogwildError("\(temperature != nil ? "--temperature" : "--initial-temperature") applies to --loss softmax (the loss is \(loss.rawValue))")
+        let loss = resolvedLoss(sampled: sampled)
+        if loss != .softmax && loss != .fullSoftmax && (temperature != nil || initialTemperature != nil) {
+            throw HogwildError("\(temperature != nil ? "--temperature" : "--initial-temperature") applies to --loss softmax and full-softmax (the loss is \(loss.rawValue))")
         }
         if margin != nil && loss != .margin && loss != .warp {
             throw HogwildError("--margin applies to --loss margin and warp (the loss is \(loss.rawValue))")
+        }
+        if seenWeight != nil && loss != .fullSoftmax {
+            throw HogwildError("--seen-weight applies to --loss full-softmax (the loss is \(loss.rawValue))")
         }
         if maxSampled != nil && loss != .warp {
             throw HogwildError("--max-sampled applies to --loss warp (the loss is \(loss.rawValue))")
@@ -226,6 +254,7 @@ struct ModelOptions: ParsableArguments {
         if let temperature { c.temperature = temperature; c.initialTemperature = nil }
         if let initialTemperature { c.initialTemperature = initialTemperature }
         if let userWeight { c.userWeightExponent = userWeight }
+        if let seenWeight { c.seenWeight = seenWeight }
         try c.validate()
         return c
     }
@@ -243,16 +272,18 @@ extension TrainingConfiguration {
         case .warp: lossText = "WARP loss (margin \(margin), ≤ \(maxSampled) draws)"
         case .margin: lossText = "margin loss (margin \(margin))"
         case .softmax: lossText = "softmax loss (τ \(initialTemperature.map { "\($0)→" } ?? "")\(temperature), \(negativeCandidates) negatives)"
+        case .fullSoftmax: lossText = "full softmax loss (τ \(initialTemperature.map { "\($0)→" } ?? "")\(temperature), every item)"
         }
         let mining = negativeCandidates > 1 && (loss == .margin || loss == .bpr) ? ", hardest of \(negativeCandidates) negatives" : ""
         let scorer = matcher == .bilinear ? similarity.rawValue
             : "an MLP (hidden \(hidden), \(denseWeights == .shared ? "shared dense weights" : "dense weights \(denseWeights.rawValue) every \(averageEvery)"))"
-        return "dim \(dimension), \(lossText)\(mining) on \(scorer), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(optimizer.rawValue), \(negatives.rawValue) negatives\(userWeightExponent > 0 ? ", user weight β \(userWeightExponent)" : ""), \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
+        return "dim \(dimension), \(lossText)\(mining) on \(scorer), lr \(learningRate)→\(learningRate * finalLearningRateFraction), l2 \(l2), \(optimizer.rawValue)\(loss == .fullSoftmax ? "" : ", \(negatives.rawValue) negatives")\(userWeightExponent > 0 ? ", user weight β \(userWeightExponent)" : "")\(seenWeight > 0 ? ", seen weight α \(seenWeight)" : ""), \(threads) thread\(threads == 1 ? "" : "s"), seed \(seed)"
     }
 }
 
 extension Dataset {
     var summary: String {
-        "\(source.name): \(users.count) users, \(items.count) items, \(train.nonZeroCount) train / \(test.nonZeroCount) test positives (\(split))"
+        let lower = seen.nonZeroCount > 0 ? " (+ \(seen.nonZeroCount) rated lower)" : ""
+        return "\(source.name): \(users.count) users, \(items.count) items, \(train.nonZeroCount) train\(lower) / \(test.nonZeroCount) test positives (\(split))"
     }
 }

@@ -52,13 +52,18 @@ struct Recommend: ParsableCommand {
         say("data     \(dataset.summary)")
         let info = try ModelQuery.itemTitles(source, items: loaded.items)
 
-        let seen = dataset.train.items(of: userIndex).map(Int.init)
+        // Everything the user rated in training is left out: the positives, and the films rated
+        // below the threshold (seen, not liked), which a full-softmax model with seen items
+        // ranks high.
+        let positives = dataset.train.items(of: userIndex).map(Int.init)
+        let lowerRated = dataset.seen.items(of: userIndex).map(Int.init)
+        let seen = positives + lowerRated
         let testPositives = Set(dataset.test.items(of: userIndex).map(Int.init))
         let ranked = Recommender(model: loaded).topItems(for: userIndex, k: k, excluding: seen)
 
-        say("user     \(user): \(seen.count) training positive\(seen.count == 1 ? "" : "s"), \(testPositives.count) test positive\(testPositives.count == 1 ? "" : "s")")
+        say("user     \(user): \(positives.count) training positive\(positives.count == 1 ? "" : "s"), \(lowerRated.count) rated lower, \(testPositives.count) test positive\(testPositives.count == 1 ? "" : "s")")
         if seen.isEmpty {
-            say("seen     nothing: the user has no training positives, so nothing is left out")
+            say("seen     nothing: the user has no training interactions, so nothing is left out")
         } else {
             let shown = seen.prefix(5).map { ModelQuery.describe(item: $0, items: loaded.items, info: info) }
             say("seen     \(shown.count) of \(seen.count): \(shown.joined(separator: "; "))\(seen.count > shown.count ? "; …" : "")")

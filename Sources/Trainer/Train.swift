@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
             Example: hogwild train --data ml-100k --epochs 10 --threads 2 --report run.json
 
             Each epoch prints the mean loss, the share of violations (triplets that broke the \
-            margin; for softmax, pairs with a negative scored at least as high as the positive) \
+            margin; for the softmax losses, pairs with a negative scored at least as high as the positive) \
             and the training throughput; on a terminal, one progress line is redrawn in place \
             instead. --epochs 0 evaluates the freshly initialised model.
 
@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
     @OptionGroup(title: "Side features and cold start") var featureOptions: FeatureOptions
 
-    @Option(help: "Passes over the training positives (default: 40 for softmax on cosine, 80 with --matcher mlp, else 20; with --resume, the saved run's plan).")
+    @Option(help: "Passes over the training positives (default: 40 for full-softmax and softmax on cosine, 80 with --matcher mlp, else 20; with --resume, the saved run's plan).")
     var epochs: Int?
 
     @Option(help: "Worker threads (default: all \(coreCount) cores).")
@@ -64,7 +64,7 @@ struct Train: ParsableCommand {
     var logJson = false
 
     func validate() throws {
-        _ = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount)
+        _ = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount, sampled: featureOptions.hybrid || featureOptions.coldItems > 0)
         guard evalEvery >= 0 else { throw HogwildError("--eval-every must be 0 or more (got \(evalEvery))") }
         guard checkpointEvery >= 0 else { throw HogwildError("--checkpoint-every must be 0 or more (got \(checkpointEvery))") }
         if checkpointEvery > 0 && save == nil { throw HogwildError("--checkpoint-every needs --save FILE to write to") }
@@ -76,8 +76,11 @@ struct Train: ParsableCommand {
         if resume != nil && (featureOptions.hybrid || featureOptions.coldItems > 0) {
             throw HogwildError("--resume cannot be combined with --item-features, --user-features or --cold-items: train afresh")
         }
-        if featureOptions.hybrid && modelOptions.resolvedLoss == .warp {
-            throw HogwildError("--item-features and --user-features need --loss softmax, margin or bpr, not warp")
+        if featureOptions.coldItems > 0 && modelOptions.resolvedLoss(sampled: true) == .fullSoftmax {
+            throw HogwildError("--loss full-softmax scores every item, so it cannot hold items out (--cold-items): use --loss softmax")
+        }
+        if featureOptions.hybrid && [.warp, .fullSoftmax].contains(modelOptions.resolvedLoss(sampled: true)) {
+            throw HogwildError("--item-features and --user-features need --loss softmax, margin or bpr, not \(modelOptions.resolvedLoss(sampled: true).rawValue)")
         }
         if featureOptions.hybrid && modelOptions.matcher == .mlp {
             throw HogwildError("--item-features and --user-features need --matcher bilinear")
@@ -87,8 +90,12 @@ struct Train: ParsableCommand {
     /// A fresh model, or the one `--resume` names with its planned epochs and this run's threads.
     func startingModel(_ load: (_ seed: UInt64, _ ids: (users: IDMap, items: IDMap)?) throws -> Dataset) throws -> (EmbeddingModel, Dataset) {
         guard let resume else {
-            let config = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount)
-            let data = try load(config.seed, nil)
+            let seed = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount,
+                                                      sampled: featureOptions.hybrid || featureOptions.coldItems > 0).seed
+            let data = try load(seed, nil)
+            let (config, note) = try modelOptions.configuration(for: data, epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount,
+                                                                sampled: featureOptions.hybrid || featureOptions.coldItems > 0)
+            if let note { chat("note     \(note)") }
             return (EmbeddingModel(configuration: config, users: data.users, items: data.items), data)
         }
         let (saved, header) = try ModelFile.load(resume)
@@ -150,7 +157,7 @@ struct Train: ParsableCommand {
         }
         var best: (epoch: Int, auc: Double, users: EmbeddingTable, items: EmbeddingTable, network: DeepMatcher?,
                    adagrad: AlignedBuffer<Float>?)? = nil
-        let trainer = try HogwildTrainer(model: model, train: fit, features: features, excludedNegatives: cold?.coldItems ?? [])
+        let trainer = try HogwildTrainer(model: model, train: fit, seen: dataset.seen, features: features, excludedNegatives: cold?.coldItems ?? [])
         // With cold items held out, the test and validation rankings are over the warm items only.
         let testExcluded = cold?.excludingColdItems(dataset.train) ?? dataset.train
         let validationExcluded = cold?.excludingColdItems(fit) ?? fit

@@ -140,6 +140,23 @@ struct DataTests {
         #expect(d.train.nonZeroCount == 49_906)
         #expect(d.test.nonZeroCount == 5_469)
         #expect(d.usersWithTestPositives == 934)
+        #expect(d.seen.nonZeroCount == 40_664)  // awk '$3 < 4' ua.base | wc -l
+    }
+
+    @Test func ratingsBelowTheThresholdAreSeenNeverPositive() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        // u1 rated i1 twice (5, then 2): a positive, not seen. u2 rated only below 4.
+        let path = try folder.file("r.csv", "u1,i1,5\nu1,i2,3\nu1,i1,2\nu2,i3,1\nu2,i2,3.5\nu1,i3,4\n")
+        let d = try Dataset.load(DataSource(name: "t", trainFile: path), minRating: 4, holdout: 0, seed: 1)
+        let u1 = Int(d.users.index(of: "u1")!), u2 = Int(d.users.index(of: "u2")!)
+        let i1 = d.items.index(of: "i1")!, i2 = d.items.index(of: "i2")!, i3 = d.items.index(of: "i3")!
+        #expect(Set(d.train.items(of: u1)) == [i1, i3] && d.train.items(of: u2).isEmpty)
+        #expect(d.seen.items(of: u1) == [i2])
+        #expect(Set(d.seen.items(of: u2)) == [i2, i3])
+        // A file without ratings: every line is a positive, nothing is seen.
+        let pairs = try folder.file("p.csv", "u1,i1\nu2,i2\n")
+        #expect(try Dataset.load(DataSource(name: "p", trainFile: pairs), minRating: 4, holdout: 0, seed: 1).seen.nonZeroCount == 0)
     }
 }
 

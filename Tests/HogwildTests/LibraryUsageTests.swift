@@ -15,10 +15,10 @@ struct LibraryUsageTests {
         let source = try DataCatalog.resolve("synthetic", test: nil, environment: ProcessInfo.processInfo.environment)
         let data = try Dataset.load(source, minRating: 4, holdout: 5, seed: 1)
 
-        var config = TrainingConfiguration()  // sampled softmax on cosine, dim 64: the tuned defaults
+        var config = TrainingConfiguration()  // full softmax on cosine, dim 64: the tuned defaults
         config.threads = 2
         let model = EmbeddingModel(configuration: config, users: data.users, items: data.items)
-        let trainer = try HogwildTrainer(model: model, train: data.train)
+        let trainer = try HogwildTrainer(model: model, train: data.train, seen: data.seen)  // seen: rated below minRating
         for _ in 0..<config.epochs {
             let epoch = try trainer.trainEpoch()
             print("epoch \(epoch.epoch): loss \(epoch.meanLoss), \(Int(epoch.tripletsPerSecond)) triplets/s")

@@ -74,7 +74,7 @@ struct ModelFileHeaderTests {
     @Test("a configuration saved before --user-weight and --initial-temperature existed decodes as trained then, not as today's default")
     func missingUserWeightDecodesAsZero() throws {
         let today = TrainingConfiguration()
-        #expect(today == TrainingConfiguration(loss: .softmax, similarity: .cosine))
+        #expect(today == TrainingConfiguration(loss: .fullSoftmax, similarity: .cosine))
         #expect(today.userWeightExponent == 0.25 && TrainingConfiguration(loss: .margin).userWeightExponent == 0)
         var json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(today)) as! [String: Any]
         #expect(json["userWeightExponent"] != nil)

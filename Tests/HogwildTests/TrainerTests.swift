@@ -107,6 +107,7 @@ struct HogwildTrainerTests {
     static let trainingPaths: [(Loss, Similarity, Int, Matcher)] = [
         (.margin, .cosine, 1, .bilinear), (.margin, .cosine, 4, .bilinear), (.bpr, .dot, 1, .bilinear),
         (.softmax, .cosine, 8, .bilinear), (.warp, .cosine, 1, .bilinear), (.margin, .cosine, 1, .mlp),
+        (.fullSoftmax, .cosine, 1, .bilinear),
     ]
     /// Every training path with SGD, and the Adagrad ones.
     static let resumePaths: [(Loss, Similarity, Int, Matcher, Optimizer)] =
@@ -142,8 +143,9 @@ struct HogwildTrainerTests {
         #expect(ratio(0..<60) < 0.85, "heavy users, \(loss) \(similarity) \(candidates) \(matcher): \(ratio(0..<60))")
     }
 
-    @Test("the softmax temperature moves linearly from the initial one to the final one, and training uses it")
-    func temperatureSchedule() throws {
+    @Test("the softmax temperature moves linearly from the initial one to the final one, and training uses it",
+          arguments: [Loss.softmax, .fullSoftmax])
+    func temperatureSchedule(loss: Loss) throws {
         var config = TrainingConfiguration()
         config.epochs = 5; config.initialTemperature = 0.4; config.temperature = 0.2
         let expected: [Float] = [0.4, 0.35, 0.3, 0.25, 0.2]
@@ -157,8 +159,9 @@ struct HogwildTrainerTests {
         // from 0.4 is not.
         func trainedItems(initial: Float?) throws -> [[Float]] {
             let (model, trainer, _, _) = try Self.setup {
-                $0 = TrainingConfiguration(); $0.dimension = 16; $0.epochs = 3; $0.threads = 1
-                $0.negativeCandidates = 8; $0.temperature = 0.2; $0.initialTemperature = initial
+                $0 = TrainingConfiguration(loss: loss); $0.dimension = 16; $0.epochs = 3; $0.threads = 1
+                $0.temperature = 0.2; $0.initialTemperature = initial
+                if loss == .softmax { $0.negativeCandidates = 8 }
             }
             for _ in 0..<3 { try trainer.trainEpoch() }
             return (0..<80).map { model.itemTable.row($0) }
@@ -166,6 +169,46 @@ struct HogwildTrainerTests {
         let constant = try trainedItems(initial: nil)
         #expect(try trainedItems(initial: 0.2) == constant)
         #expect(try trainedItems(initial: 0.4) != constant)
+    }
+
+    @Test("the full softmax trains seen items towards their users in proportion to --seen-weight, and only with it")
+    func seenItemsReachTheFullSoftmax() throws {
+        let users = 120, items = 80
+        let (tu, ti) = plantedInteractions(users: users, items: items, clusters: 4, perUser: 12, seed: 1)
+        let train = InteractionMatrix(userCount: users, itemCount: items, users: tu, items: ti)
+        // Seen: for every user, 6 random items that are not among its positives.
+        var rng = TestRandom(11), su: [Int32] = [], si: [Int32] = []
+        for u in 0..<users {
+            var picked = Set<Int32>()
+            while picked.count < 6 {
+                let item = Int32(rng.below(items))
+                if !train.items(of: u).contains(item) { picked.insert(item) }
+            }
+            su += Array(repeating: Int32(u), count: 6); si += picked.sorted()
+        }
+        let seen = InteractionMatrix(userCount: users, itemCount: items, users: su, items: si)
+        func seenCosine(weight: Float, passSeen: Bool = true) throws -> (Double, [Float]) {
+            var config = TrainingConfiguration()
+            config.dimension = 16; config.epochs = 5; config.threads = 1; config.seenWeight = weight
+            let model = EmbeddingModel(configuration: config, users: idMap(users, prefix: "u"), items: idMap(items, prefix: "i"))
+            let trainer = try HogwildTrainer(model: model, train: train, seen: passSeen ? seen : nil)
+            for _ in 0..<5 { try trainer.trainEpoch() }
+            var total = 0.0
+            for u in 0..<users {
+                let row = model.userTable.row(u).map(Double.init)
+                for i in seen.items(of: u) {
+                    let item = model.itemTable.row(Int(i)).map(Double.init)
+                    let dot = zip(row, item).reduce(0) { $0 + $1.0 * $1.1 }
+                    total += dot / (norm(row) * norm(item))
+                }
+            }
+            return (total / Double(seen.nonZeroCount), model.itemTable.row(0))
+        }
+        func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let (none, noneRow) = try seenCosine(weight: 0), (some, _) = try seenCosine(weight: 0.3), (more, _) = try seenCosine(weight: 1)
+        #expect(none < some && some < more, "mean cosine to seen items: α 0 \(none), 0.3 \(some), 1 \(more)")
+        // Without the matrix the weight changes nothing.
+        #expect(try seenCosine(weight: 1, passSeen: false).1 == noneRow)
     }
 
     @Test func userWeightsAveragePairsToOne() {
@@ -194,9 +237,9 @@ struct HogwildTrainerTests {
         for r in 0..<model.itemTable.rowCount { #expect(model.itemTable.row(r) == twin.itemTable.row(r)) }
     }
 
-    /// Configurations beyond the plain triplet step: the softmax loss, hard-negative mining, Adagrad.
+    /// Configurations beyond the plain triplet step: the softmax losses, hard-negative mining, Adagrad.
     enum Variant: String, CaseIterable, CustomTestStringConvertible {
-        case softmaxCosine, softmaxDot, softmaxAdagrad, hardestMargin, hardestBPR, marginAdagrad
+        case softmaxCosine, softmaxDot, softmaxAdagrad, hardestMargin, hardestBPR, marginAdagrad, fullSoftmax
         var testDescription: String { rawValue }
         func configure(_ c: inout TrainingConfiguration) {
             switch self {
@@ -206,6 +249,7 @@ struct HogwildTrainerTests {
             case .hardestMargin: c.negativeCandidates = 8; c.margin = 0.8; c.learningRate = 0.2
             case .hardestBPR: c.loss = .bpr; c.similarity = .dot; c.negativeCandidates = 8; c.learningRate = 0.3
             case .marginAdagrad: c.optimizer = .adagrad; c.learningRate = 1
+            case .fullSoftmax: c.loss = .fullSoftmax; c.negatives = .uniform; c.temperature = 0.25; c.learningRate = 0.2
             }
         }
     }

@@ -17,7 +17,7 @@ struct EndToEndTests {
         }
     }
 
-    @Test("default training on ml-100k reaches AUC ≥ 0.92, and eval of the saved model agrees")
+    @Test("default training on ml-100k reaches AUC ≥ 0.94 and P@10 ≥ 0.145, and eval of the saved model agrees")
     func trainSaveEval() throws {
         _ = try requireMovieLens()
         try withTemporaryDirectory { dir in
@@ -31,9 +31,11 @@ struct EndToEndTests {
                 #expect(report[key] != nil, "report has no \"\(key)\": keys are \(report.keys.sorted())")
             }
             let auc = try number(report, "auc")
-            #expect(auc >= 0.92, "AUC after default training is \(auc)")
+            #expect(auc >= 0.94, "AUC after default training is \(auc)")
+            #expect(try number(report, "precision_at_10") >= 0.145)
+            #expect(r.stdout.contains("full softmax loss") && r.stdout.contains("seen weight α 0.1"), "\(r)")
             #expect(try number(report, "threads") == 2)
-            #expect(try number(report, "epochs") == 40)  // the softmax default
+            #expect(try number(report, "epochs") == 40)  // the full softmax's default
             #expect(try number(report, "dim") == 64)
             #expect(try number(report, "users_evaluated") == 934)
             #expect(try number(report, "triplets_per_second") > 0)
@@ -45,6 +47,24 @@ struct EndToEndTests {
             let evalAUC = try number(evaluation, "auc")
             #expect(abs(evalAUC - auc) <= 1e-9, "eval of the saved model gives AUC \(evalAUC), train reported \(auc)")
             #expect(try number(evaluation, "users_evaluated") == 934)
+        }
+    }
+
+    @Test("on a catalogue too large for the full softmax the default loss is the sampled softmax, and says so")
+    func largeCatalogueDefaultsToTheSampledSoftmax() throws {
+        try withTemporaryDirectory { dir in
+            // 20,000 users × 6,000 items = 1.2·10⁸ cells, more than 10⁸ and than 64 × the pairs.
+            let s = try runHogwild(["synth", "--users", "20000", "--items", "6000", "--interactions", "40000", "--out", "s.hgwi"], in: dir)
+            try #require(s.status == 0, "\(s)")
+            let r = try runHogwild(["train", "--data", "s.hgwi", "--epochs", "1", "--threads", "1"], in: dir)
+            try #require(r.status == 0, "\(r)")
+            #expect(r.stdout.contains("note     20000 users × 6000 items is too large for the full softmax"), "\(r)")
+            #expect(r.stdout.contains("model    dim 64, softmax loss (τ 0.3→0.22, 24 negatives)"), "\(r)")
+            // Asked for, it is used; small catalogues keep it by default.
+            let insisted = try runHogwild(["train", "--data", "s.hgwi", "--epochs", "0", "--loss", "full-softmax"], in: dir)
+            #expect(insisted.status == 0 && insisted.stdout.contains("full softmax loss") && !insisted.stdout.contains("note "), "\(insisted)")
+            let small = try runHogwild(["train", "--data", "synthetic", "--epochs", "0"], in: dir)
+            #expect(small.status == 0 && small.stdout.contains("full softmax loss"), "\(small)")
         }
     }
 

@@ -210,7 +210,7 @@ struct HTMLReportTests {
 
             // The page as a whole is well-formed XML, and so is each inline SVG on its own.
             let page = try parseXML(html, "r.html")
-            for text in ["ml-100k: 943 users, 1682 items", "dim 64, softmax loss", "date"] {
+            for text in ["ml-100k: 943 users, 1682 items", "dim 64, full softmax loss", "date"] {
                 #expect(page.contains { ($0.name == "dd" || $0.name == "dt") && $0.text.contains(text) }, "the header lacks '\(text)'")
             }
             let blocks = svgBlocks(html)
