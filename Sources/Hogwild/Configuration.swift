@@ -232,6 +232,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(hidden >= 1 && hidden <= 4096, "--hidden must be between 1 and 4096 (got \(hidden))")
         try check(averageEvery >= 1, "--average-every must be at least 1 (got \(averageEvery))")
         try check(!(loss == .fullSoftmax && similarity != .cosine), "--loss full-softmax needs --similarity cosine")
+        // Below 0.03 the lowest cosines' e^((s − 1)/τ) would fall under the kernel's exp clamp.
+        try check(loss != .fullSoftmax || min(temperature, initialTemperature ?? temperature) >= 0.03,
+                  "--temperature and --initial-temperature must be at least 0.03 with --loss full-softmax")
         try check(!(loss == .fullSoftmax && (optimizer != .sgd || negativeCandidates != 1 || negatives != .uniform || negativeExponent != 0)),
                   "--loss full-softmax (the default) scores every item with plain SGD: leave out --optimizer, --candidates, --negatives and --neg-exponent, or sample with --loss softmax")
         try check(!(matcher == .mlp && (loss == .warp || loss == .softmax || loss == .fullSoftmax)), "--loss \(loss.rawValue) is not supported with --matcher mlp (use margin or bpr)")

@@ -67,6 +67,7 @@ struct BadInputTests {
         (["--loss", "full-softmax", "--similarity", "dot"], "--loss full-softmax needs --similarity cosine"),
         (["--loss", "softmax", "--seen-weight", "0.1"], "--seen-weight applies to --loss full-softmax"),
         (["--seen-weight", "2"], "--seen-weight must be between 0 and 1"),
+        (["--temperature", "0.01"], "must be at least 0.03 with --loss full-softmax"),
         (["--loss", "full-softmax", "--cold-items", "0.1"], "cannot hold items out (--cold-items)"),
         (["--loss", "full-softmax", "--item-features", "genres"], "need --loss softmax, margin or bpr, not full-softmax"),
         (["--margin", "0.3"], "--margin applies to --loss margin and warp"),
