@@ -150,7 +150,7 @@ public struct Dataset: Sendable {
     /// not rate highly enough, never a training positive of the same user. Empty for files
     /// without ratings and for generated or binary sets. `TrainingConfiguration.seenWeight`
     /// trains on them.
-    public var seen: InteractionMatrix
+    public let seen: InteractionMatrix
 
     init(source: DataSource, users: IDMap, items: IDMap, train: InteractionMatrix, test: InteractionMatrix, split: String,
          seen: InteractionMatrix? = nil) {

@@ -179,13 +179,13 @@ public enum FullSoftmaxStep {
                 logSum += Double(logf(slot.pointee))
                 slot.pointee = -slot.pointee  // marks a positive for the maximum below
             }
-            var n = Float(count)
-            if let seen, let seenCounts {
+            let seenCount = seen == nil ? 0 : seenCounts![b]
+            if let seen {
                 var seenLogSum: Double = 0
-                for k in 0..<seenCounts[b] { seenLogSum += Double(logf(scores[Int(seen[b][k]) * block + b])) }
+                for k in 0..<seenCount { seenLogSum += Double(logf(scores[Int(seen[b][k]) * block + b])) }
                 logSum += Double(seenWeight) * seenLogSum
-                n += seenWeight * Float(seenCounts[b])
             }
+            let n = Float(count) + seenWeight * Float(seenCount)
             loss += Double(n) * Double(logf(sum)) - logSum
             positiveTotal += count
             let coefficient = weights[b] * n * inverseTemperature / sum

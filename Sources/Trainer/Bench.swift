@@ -81,8 +81,7 @@ struct Bench: ParsableCommand {
         if evaluator { return try runEvaluator() }
         if kernels { return try runKernels() }
         let counts = try threadCounts
-        let seed = try modelOptions.configuration(epochs: epochs, threads: counts[0], defaultNegatives: .uniform).seed
-        let dataset = try dataOptions.load(seed: seed)
+        let dataset = try dataOptions.load(seed: modelOptions.seed)
         let (base, note) = try modelOptions.configuration(for: dataset, epochs: epochs, threads: counts[0], defaultNegatives: .uniform)
         if let note { say("note     \(note)") }
         let header = [("data", dataset.summary),

@@ -39,6 +39,10 @@ struct FeatureOptions: ParsableArguments {
     /// Whether side features were asked for.
     var hybrid: Bool { itemFeatures != nil || userFeatures != nil }
 
+    /// Whether the run needs a loss that samples its negatives: the full softmax neither takes
+    /// side features nor can hold cold items out.
+    var needsSampledLoss: Bool { hybrid || coldItems > 0 }
+
     /// One line naming the features, recorded in the model file.
     var description: String {
         [itemFeatures.map { "items: \($0)" }, userFeatures.map { "users: \($0)" }].compactMap { $0 }.joined(separator: "; ")

@@ -64,7 +64,7 @@ struct Train: ParsableCommand {
     var logJson = false
 
     func validate() throws {
-        _ = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount, sampled: featureOptions.hybrid || featureOptions.coldItems > 0)
+        _ = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount, sampled: featureOptions.needsSampledLoss)
         guard evalEvery >= 0 else { throw HogwildError("--eval-every must be 0 or more (got \(evalEvery))") }
         guard checkpointEvery >= 0 else { throw HogwildError("--checkpoint-every must be 0 or more (got \(checkpointEvery))") }
         if checkpointEvery > 0 && save == nil { throw HogwildError("--checkpoint-every needs --save FILE to write to") }
@@ -90,11 +90,9 @@ struct Train: ParsableCommand {
     /// A fresh model, or the one `--resume` names with its planned epochs and this run's threads.
     func startingModel(_ load: (_ seed: UInt64, _ ids: (users: IDMap, items: IDMap)?) throws -> Dataset) throws -> (EmbeddingModel, Dataset) {
         guard let resume else {
-            let seed = try modelOptions.configuration(epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount,
-                                                      sampled: featureOptions.hybrid || featureOptions.coldItems > 0).seed
-            let data = try load(seed, nil)
+            let data = try load(modelOptions.seed, nil)
             let (config, note) = try modelOptions.configuration(for: data, epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount,
-                                                                sampled: featureOptions.hybrid || featureOptions.coldItems > 0)
+                                                                sampled: featureOptions.needsSampledLoss)
             if let note { chat("note     \(note)") }
             return (EmbeddingModel(configuration: config, users: data.users, items: data.items), data)
         }
