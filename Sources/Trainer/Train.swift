@@ -114,6 +114,7 @@ struct Train: ParsableCommand {
     func run() throws {
         Console.quiet = quiet
         Console.humanToStandardError = logJson
+        try prepareOutputs()
         let k = evaluation.k
         var loadSeconds = 0.0
         let (model, loaded) = try startingModel { seed, ids in
@@ -246,10 +247,13 @@ struct Train: ParsableCommand {
             say("trained  \(history.count) epochs, \(triplets) triplets in \(fixed(trainSeconds, 3)) s: \(millions(rate)) triplets/s")
         }
         if logJson, let final { emitJSON(FinalEvent(evaluation: final, trainSeconds: trainSeconds, tripletsPerSecond: rate)) }
-        if let save {
-            try ModelFile.save(result, to: save, source: dataset.source, evaluation: final, minRating: dataOptions.minRating,
-                               holdout: dataOptions.holdout, sideFeatures: features.map { _ in featureOptions.description })
-            chat("saved    \(save)")
+        // A model that cannot be saved still gets its report written; the run then fails.
+        let saved = Result {
+            if let save {
+                try ModelFile.save(result, to: save, source: dataset.source, evaluation: final, minRating: dataOptions.minRating,
+                                   holdout: dataOptions.holdout, sideFeatures: features.map { _ in featureOptions.description })
+                chat("saved    \(save)")
+            }
         }
         if report != nil || reportHTML != nil {
             var r = RunReport(data: dataset.source.name, split: dataset.split, configuration: config, k: k,
@@ -262,6 +266,7 @@ struct Train: ParsableCommand {
             if let report { try writeJSON(r, to: report) }
             if let reportHTML { try HTMLReport.writeTraining(r, dataSummary: dataset.summary, to: reportHTML) }
         }
+        try saved.get()
     }
 }
 
