@@ -1,5 +1,6 @@
 #include "TemporaryFiles.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ static void at_exit(void) { hogwild_temporary_remove_all(); }
 
 void hogwild_install_temporary_cleanup(void) {
     static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    sigset_t handled;
+    sigemptyset(&handled);
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
         struct sigaction current;
         if (sigaction(signals[i], NULL, &current) != 0 || current.sa_handler == SIG_IGN) continue;
@@ -63,6 +66,10 @@ void hogwild_install_temporary_cleanup(void) {
         action.sa_handler = remove_and_exit;
         sigfillset(&action.sa_mask);
         sigaction(signals[i], &action, NULL);
+        sigaddset(&handled, signals[i]);
     }
+    // A process spawned from a thread that blocks signals (a libdispatch worker, say) starts with
+    // them blocked; unblocked here, on the main thread, so the handlers can run.
+    pthread_sigmask(SIG_UNBLOCK, &handled, NULL);
     atexit(at_exit);
 }

@@ -17,7 +17,13 @@ struct Train: ParsableCommand {
             a kill at any moment leaves the previous file intact), and --resume M continues a \
             saved run to its planned epochs with its own hyper-parameters (the model flags are \
             then ignored; give the same data flags as the first run). With one thread it ends \
-            exactly where an uninterrupted run would.
+            exactly where an uninterrupted run would. --resume M --save M is allowed (the model is \
+            read whole before training); no other output may replace an input of the run.
+
+            Outputs (--save, --report, --report-html) are checked and their temporary files \
+            created before the data is loaded, so a bad path fails at once; a path that is not a \
+            regular file is refused. If --save fails at the end, the reports are still written. \
+            Ctrl-C or SIGTERM removes the temporary files and exits 130 or 143.
             """)
 
     @OptionGroup(title: "Data") var dataOptions: DataOptions

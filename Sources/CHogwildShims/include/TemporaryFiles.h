@@ -18,7 +18,8 @@ void hogwild_temporary_remove_all(void);
 
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP (unless the signal is ignored, as for a
 /// `nohup` run) that remove the recorded temporary files and exit with 128 + the signal number
-/// (130, 143, 129), and removes them at `exit` too.
+/// (130, 143, 129), unblocks those signals in the calling thread, and removes the files at `exit`
+/// too. Call it from the main thread before starting others.
 void hogwild_install_temporary_cleanup(void);
 
 #endif
