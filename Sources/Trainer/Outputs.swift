@@ -14,12 +14,19 @@ extension Train {
         if let resume, !(save.map { OutputSafety.sameFile($0, resume) } ?? false) {
             inputs.append((resume, "model to resume"))
         }
-        OutputSafety.protectInputs(inputs)
-        try OutputSafety.prepare([save, report, reportHTML].compactMap { $0 })
+        try prepare(outputs: [save, report, reportHTML], protecting: inputs)
     }
 
     private func featureFiles(_ spec: String?, builtIn: String, role: String) -> [(path: String, role: String)] {
         guard let spec, spec != builtIn else { return [] }
         return [(spec, role)]
     }
+}
+
+/// Protects `inputs` from every later write of this process and creates the temporary files of
+/// `outputs` (`nil`: a flag not given) now, so a command fails on a bad output path before its
+/// work rather than after it (see `OutputSafety`).
+func prepare(outputs: [String?], protecting inputs: [(path: String, role: String)] = []) throws {
+    OutputSafety.protectInputs(inputs)
+    try OutputSafety.prepare(outputs.compactMap { $0 })
 }

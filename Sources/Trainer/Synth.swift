@@ -49,6 +49,7 @@ struct Synth: ParsableCommand {
     }
 
     func run() throws {
+        try prepare(outputs: [out, testOut])
         let started = Date()
         let (train, test) = SyntheticData.generate(spec, threads: threads ?? coreCount)
         let generated = Date().timeIntervalSince(started)

@@ -41,6 +41,10 @@ struct OutputSafetyCommandTests {
             let after = try ["a.tsv", "b.tsv", "genres.csv", "m.hgw"].map { try readBytes(dir.appendingPathComponent($0)) }
             #expect(after == before)
             #expect(try temporaries(in: dir).isEmpty)
+            // bench's reports too.
+            expectOneLineError(try runHogwild(["bench", "--data", "a.tsv", "--threads", "1", "--report", "./a.tsv"], in: dir),
+                               containing: ["'./a.tsv'", "this run's training file 'a.tsv'"])
+            #expect(try readBytes(dir.appendingPathComponent("a.tsv")) == before[0])
             // Resuming into the same model file is the checkpoint workflow, and allowed.
             let resumed = try runHogwild(base + ["--epochs", "2", "--resume", "m.hgw", "--save", "./m.hgw"], in: dir)
             #expect(resumed.status == 0, "\(resumed)")
@@ -75,6 +79,10 @@ struct OutputSafetyCommandTests {
                 expectOneLineError(r, containing: phrases)
                 #expect(!r.stdout.contains("data ") && !r.stdout.contains("epoch"), "ran before failing: \(r)")
             }
+            // synth checks its outputs before generating.
+            let synth = try runHogwild(["synth", "--format", "csv", "--out", "s.csv", "--test-out", "./s.csv"], in: dir)
+            expectOneLineError(synth, containing: ["'s.csv' and './s.csv' are the same file"])
+            #expect(!synth.stdout.contains("synth "), "generated before failing: \(synth)")
             #expect(try temporaries(in: dir).isEmpty)
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.hgw").path))
             var info = stat()
