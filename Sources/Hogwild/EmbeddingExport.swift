@@ -94,8 +94,9 @@ public enum EmbeddingExport {
     ///   - options: normalisation and item metadata.
     /// - Returns: the paths written, in order.
     /// - Throws: `HogwildError` when the folder cannot be created (or is a file), a file cannot be
-    ///   written, an id cannot be held by `format` (see `checkIDs`; nothing is written then), or
-    ///   `options` has per-item arrays of the wrong length.
+    ///   written or may not be replaced (see `OutputSafety`), an id cannot be held by `format`
+    ///   (see `checkIDs`), or `options` has per-item arrays of the wrong length. Bad ids, paths
+    ///   and arrays are found before anything is written.
     @discardableResult
     public static func export(_ model: EmbeddingModel, header: ModelFile.Header? = nil, format: Format,
                               to directory: String, options: Options = Options()) throws -> [String] {
@@ -116,6 +117,8 @@ public enum EmbeddingExport {
         }
         for (ids, separators, name) in idFiles { try checkIDs(ids, separators, file: path(name)) }
         try makeDirectory(directory)
+        // So are the paths (no special file, no input of the run): a refusal writes no file either.
+        for name in format.files { _ = try OutputSafety.checkedTarget(path(name)) }
         let normalize = options.normalize
         switch format {
         case .npy:

@@ -156,6 +156,17 @@ struct OutputSafetyTests {
         #expect(try fileLines("\(out)/item_vectors.tsv").map { $0.split(separator: "\t")[0] } == ["a_b", "a b"])
     }
 
+    @Test func exportChecksEveryPathBeforeWritingAny() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        // manifest.json is the npy export's last file.
+        try FileManager.default.createDirectory(atPath: "\(folder.path)/manifest.json", withIntermediateDirectories: false)
+        let model = Self.model(users: ["u0"], items: ["i0"])
+        let error = #expect(throws: HogwildError.self) { try EmbeddingExport.export(model, format: .npy, to: folder.path) }
+        #expect(error?.description == "refusing to write '\(folder.path)/manifest.json': it is a directory, not a regular file")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["manifest.json"])
+    }
+
     @Test func formatsNeverShareAFileName() throws {
         let formats = EmbeddingExport.Format.allCases
         for (n, a) in formats.enumerated() {
