@@ -1,4 +1,5 @@
 import Foundation
+import HogwildTestSupport
 import Testing
 
 /// `hogwild export`, run as the built executable.
@@ -78,9 +79,9 @@ struct ExportCommandTests {
         }
     }
 
-    @Test("ml-100k: titles, genres and popularity come from u.item and ua.base")
+    @Test("ml-100k: titles, genres and popularity come from u.item and ua.base", .needsMovieLens, .tags(.movieLens))
     func movieLens() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "2", "--save", "m.hgw"], in: dir)
             try #require(r.terminationReason == .exit && r.status == 0, "\(r)")
