@@ -68,9 +68,9 @@ private func positives(of user: String, in file: String, minRating: Double = 4) 
 }
 
 /// `hogwild recommend` and `hogwild similar`, run as the built executable on ml-100k.
-@Suite("hogwild recommend and similar use a saved model", .needsMovieLens, .tags(.movieLens))
+@Suite("hogwild recommend and similar use a saved model")
 struct RecommendCommandTests {
-    @Test("similar: Star Wars' nearest neighbours include a sequel, by title, id or part of the title")
+    @Test("similar: Star Wars' nearest neighbours include a sequel, by title, id or part of the title", .needsMovieLens, .tags(.movieLens))
     func similarStarWars() throws {
         let model = try SharedModel.path()
         try withTemporaryDirectory { dir in
@@ -95,7 +95,7 @@ struct RecommendCommandTests {
         }
     }
 
-    @Test("recommend: 20 ranked items for user 1, none of them rated in ua.base, test hits marked and counted")
+    @Test("recommend: 20 ranked items for user 1, none of them rated in ua.base, test hits marked and counted", .needsMovieLens, .tags(.movieLens))
     func recommendUser1() throws {
         let model = try SharedModel.path()
         let root = try MovieLens.require()
@@ -133,7 +133,7 @@ struct RecommendCommandTests {
         }
     }
 
-    @Test("unknown users, items and titles, ambiguous titles and --k 0 each fail with one line")
+    @Test("unknown users, items and titles, ambiguous titles and --k 0 each fail with one line", .needsMovieLens, .tags(.movieLens))
     func badInput() throws {
         let model = try SharedModel.path()
         try withTemporaryDirectory { dir in
