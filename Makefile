@@ -40,7 +40,7 @@ test: deps
 # documentation). TrainerTests are skipped: they run the release `hogwild` as a subprocess, which
 # the sanitizer does not instrument, so a second run would only repeat the first.
 tsan: deps
-	HOGWILD_TSAN=1 swift test --disable-xctest --sanitize=thread --scratch-path .build-tsan --skip TrainerTests
+	HOGWILD_TSAN=1 swift test --disable-xctest --sanitize=thread --scratch-path .build-tsan --skip '^TrainerTests\.'
 
 bench: build
 	.build/release/hogwild bench --data ml-100k --threads 1,2 --repeats 5 --report perf/results/bench-ml-100k.json
