@@ -18,14 +18,17 @@ public struct MemoryEstimate: Sendable, Equatable {
     /// An empty estimate.
     public init() {}
 
-    /// Adds `count` elements of `elementBytes` bytes each as the part `name` (nothing for 0).
+    /// Adds `count` elements of `elementBytes` bytes each to the part `name` (nothing for 0).
     public mutating func add(_ name: String, count: Double, elementBytes: Double) {
         let bytes = max(0, count) * elementBytes
-        if bytes > 0 { parts.append(Part(name: name, bytes: bytes)) }
+        guard bytes > 0 else { return }
+        if let same = parts.firstIndex(where: { $0.name == name }) { parts[same].bytes += bytes } else { parts.append(Part(name: name, bytes: bytes)) }
     }
 
     /// Adds every part of `other`.
-    public mutating func add(_ other: MemoryEstimate) { parts += other.parts }
+    public mutating func add(_ other: MemoryEstimate) {
+        for part in other.parts { add(part.name, count: part.bytes, elementBytes: 1) }
+    }
 
     /// The sum of the parts, in bytes.
     public var total: Double { parts.reduce(0) { $0 + $1.bytes } }
