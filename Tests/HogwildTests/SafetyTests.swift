@@ -109,6 +109,8 @@ struct SafetyTests {
         #expect(error?.description.contains("from 2.0 to 5.0") == true && error?.description.contains("--min-rating 6") == true,
                 "\(error?.description ?? "-")")
         #expect(try Dataset.load(DataSource(name: "r", trainFile: path), minRating: 5, holdout: 0, seed: 1).train.nonZeroCount == 1)
+        // A negative holdout (a forged model header's, say) is an error, not a trap.
+        #expect(throws: HogwildError.self) { try Dataset.load(DataSource(name: "r", trainFile: path), minRating: 1, holdout: -1, seed: 1) }
         let huge = try folder.file("huge.tsv", "1\t1\t5\n1\t2\t1e40\n")
         var users = IDMap(), items = IDMap()
         let tooLarge = #expect(throws: HogwildError.self) { try RatingsReader.read(huge, users: &users, items: &items) }
@@ -200,6 +202,16 @@ struct SafetyTests {
         let limited = try #require(MemoryBudget.available(environment: [MemoryBudget.limitVariable: "64M"]))
         #expect(limited.bytes <= Double(64 << 20) && limited.source == MemoryBudget.limitVariable)
         #expect(MemoryBudget.format(1536) == "2 KiB" && MemoryBudget.format(3.5 * 1_073_741_824) == "3.5 GiB")
+    }
+
+    @Test("the cgroup files are found from /proc/self/cgroup, v2 and v1, then at the mount's root")
+    func cgroupFiles() {
+        let v2 = MemoryBudget.cgroupFiles("0::/user.slice/run-1.scope\n").map(\.limit)
+        #expect(v2.first == "/sys/fs/cgroup/user.slice/run-1.scope/memory.max")
+        let v1 = MemoryBudget.cgroupFiles("5:devices:/\n4:memory:/process_api/a2\n0::/\n").map(\.usage)
+        #expect(v1.first == "/sys/fs/cgroup/memory/process_api/a2/memory.usage_in_bytes")
+        #expect(v1.contains("/sys/fs/cgroup/memory.current") && v1.contains("/sys/fs/cgroup/memory/memory.usage_in_bytes"))
+        #expect(MemoryBudget.cgroupFiles(nil).count == 2)
     }
 
     @Test("synth refuses interaction counts its per-user cap cannot reach, and estimates 10¹⁰ beyond this machine")

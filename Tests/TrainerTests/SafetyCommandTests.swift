@@ -78,6 +78,14 @@ struct SafetyCommandTests {
                                      in: dir, environment: ["HOGWILD_MEMORY_LIMIT": "64G"])
             expectOneLineError(big, containing: ["synth needs about", "--ignore-memory-limit"])
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("s.hgwi").path))
+            // Users whose taste clusters hold fewer distinct items than their draws keep fewer:
+            // the shortfall is said, with the count made (train + test of the "synth" line).
+            let short = try runHogwild(["synth", "--users", "300", "--items", "400", "--clusters", "40", "--interactions", "30000",
+                                        "--out", "s.hgwi"], in: dir)
+            let counts = short.stdout.split(separator: " ").compactMap { Int($0) }
+            #expect(short.status == 0 && counts.count >= 4, "\(short)")
+            let made = counts.count >= 4 ? counts[2] + counts[3] : -1
+            #expect(made < 29_700 && short.stdout.contains("note     \(made) of the 30000 interactions asked for"), "\(short)")
         }
     }
 
