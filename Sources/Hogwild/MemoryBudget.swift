@@ -75,13 +75,15 @@ public enum MemoryBudget {
     /// Refuses `estimate` when it exceeds `available` (nothing is refused when that is unknown).
     ///
     /// - Parameters:
-    ///   - what: the run, for the message ("training", "synth").
-    ///   - advice: what to change, e.g. "fewer --threads, a smaller --dim".
+    ///   - available: by default, what `available()` finds.
+    ///   - what: the run, for the message ("this run", "synth").
+    ///   - advice: what to change (by default, for training: fewer threads, a smaller dimension).
     ///   - overrideFlag: the flag that skips the check, named in the message.
     /// - Throws: `HogwildError` "training needs about 9.1 GiB (tables 8.0 GiB, …) but only
     ///   3.2 GiB is available (MemAvailable): use …; --ignore-memory-limit runs it anyway".
-    public static func check(_ estimate: MemoryEstimate, available: (bytes: Double, source: String)?, what: String,
-                             advice: String, overrideFlag: String = "--ignore-memory-limit") throws {
+    public static func check(_ estimate: MemoryEstimate, available: (bytes: Double, source: String)? = available(), what: String = "this run",
+                             advice: String = "use fewer --threads, a smaller --dim or less data",
+                             overrideFlag: String = "--ignore-memory-limit") throws {
         guard let available, estimate.total > available.bytes else { return }
         throw HogwildError("\(what) needs about \(format(estimate.total)) (\(estimate.largestParts)) but only \(format(available.bytes)) is available (\(available.source)): \(advice); \(overrideFlag) runs it anyway")
     }

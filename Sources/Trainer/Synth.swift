@@ -52,8 +52,7 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         if !ignoreMemoryLimit {
-            try MemoryBudget.check(MemoryBudget.synthetic(spec), available: MemoryBudget.available(), what: "synth",
-                                   advice: "ask for fewer --interactions, --users or --items")
+            try MemoryBudget.check(MemoryBudget.synthetic(spec), what: "synth", advice: "ask for fewer --interactions, --users or --items")
         }
         let started = Date()
         let (train, test) = SyntheticData.generate(spec, threads: threads ?? coreCount)

@@ -92,9 +92,7 @@ struct Train: ParsableCommand {
 
     /// Refuses `estimate` when it cannot fit in memory (`MemoryBudget`), unless --ignore-memory-limit.
     func checkMemory(_ estimate: MemoryEstimate) throws {
-        guard !ignoreMemoryLimit else { return }
-        try MemoryBudget.check(estimate, available: MemoryBudget.available(), what: "this run",
-                               advice: "use fewer --threads, a smaller --dim or less data")
+        if !ignoreMemoryLimit { try MemoryBudget.check(estimate) }
     }
 
     /// Before anything is read: loading the data and, for a binary file (whose header holds the

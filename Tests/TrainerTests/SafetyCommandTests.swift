@@ -53,6 +53,10 @@ struct SafetyCommandTests {
             // Plenty of memory: the same run is not refused.
             let roomy = try runHogwild(["train", "--data", "r.tsv", "--epochs", "1", "--dim", "8"], in: dir, environment: ["HOGWILD_MEMORY_LIMIT": "8G"])
             #expect(roomy.status == 0, "\(roomy)")
+            // bench checks its largest run too: 10⁸ users and 10⁸ items at dim 64 are 47.7 GiB of rows.
+            let bench = try runHogwild(["bench", "--evaluator", "--users", "100000000", "--items", "100000000", "--threads", "1"], in: dir,
+                                       environment: ["HOGWILD_MEMORY_LIMIT": "8G"])
+            expectOneLineError(bench, containing: ["needs about", "embedding tables 47.7 GiB"])
         }
     }
 
