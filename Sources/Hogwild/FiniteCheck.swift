@@ -58,13 +58,14 @@ extension HogwildTrainer {
     /// - Complexity: O((users + items + feature rows) · stride), one SIMD pass: well under 1 % of
     ///   an epoch, which touches every row at least once.
     func checkFinite(epoch: Int, loss: Double) throws {
-        var broken = loss.isFinite ? model.nonFinitePart() : "the loss"
+        var broken = model.nonFinitePart().map { "\($0) is no longer finite (or its squared norm overflows)" }
         if broken == nil, let features {
-            if let row = features.itemTable.firstNonFiniteRow() { broken = "item feature row \(row)" }
-            else if let row = features.userTable.firstNonFiniteRow() { broken = "user feature row \(row)" }
+            if let row = features.itemTable.firstNonFiniteRow() { broken = "item feature row \(row) is no longer finite" }
+            else if let row = features.userTable.firstNonFiniteRow() { broken = "user feature row \(row) is no longer finite" }
         }
+        if broken == nil && !loss.isFinite { broken = "the loss is no longer finite" }
         guard let broken else { return }
         let lr = model.configuration.learningRate
-        throw HogwildError("training diverged in epoch \(epoch) at --lr \(lr): \(broken) is no longer finite (or its squared norm overflows); nothing was saved or reported: lower --lr (by 10× or more)")
+        throw HogwildError("training diverged in epoch \(epoch) at --lr \(lr): \(broken); nothing was saved or reported: lower --lr (by 10× or more)")
     }
 }
