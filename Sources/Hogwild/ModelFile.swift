@@ -315,15 +315,11 @@ struct ByteReader {
 }
 
 extension ModelFile.Header {
-    /// The most epochs a model file may record: resuming replays every epoch's shuffle, so an
-    /// absurd count would hang the resume.
-    public static let maxEpochs = 1_000_000
-
     /// Refuses header fields out of their ranges, naming the first: counts the matrices' 32-bit
-    /// indices cannot hold, epochs outside `0...maxEpochs`, a negative holdout, a threshold that
-    /// is not finite.
+    /// indices cannot hold, epochs trained outside `0...TrainingConfiguration.maxEpochs` (resuming
+    /// replays each one's shuffle), a negative holdout, a threshold that is not finite.
     ///
-    /// - Throws: `HogwildError` "'path' has an invalid header: field … (got …)".
+    /// - Throws: `HogwildError` "'path' has an invalid header: holdout is -3, not between 0 and …".
     func checkRanges(_ path: String) throws {
         func check(_ ok: Bool, _ field: String, _ value: Any, _ range: String) throws {
             guard !ok else { return }
@@ -332,8 +328,8 @@ extension ModelFile.Header {
         let limit = Int(Int32.max)
         try check(userCount >= 0 && userCount <= limit, "userCount", userCount, "between 0 and \(limit)")
         try check(itemCount >= 0 && itemCount <= limit, "itemCount", itemCount, "between 0 and \(limit)")
-        try check(epochsTrained >= 0 && epochsTrained <= Self.maxEpochs, "epochsTrained", epochsTrained, "between 0 and \(Self.maxEpochs)")
-        try check(configuration.epochs <= Self.maxEpochs, "configuration.epochs", configuration.epochs, "between 0 and \(Self.maxEpochs)")
+        let maxEpochs = TrainingConfiguration.maxEpochs
+        try check(epochsTrained >= 0 && epochsTrained <= maxEpochs, "epochsTrained", epochsTrained, "between 0 and \(maxEpochs)")
         try check(holdout.map { $0 >= 0 && $0 <= limit } ?? true, "holdout", holdout ?? 0, "between 0 and \(limit)")
         try check(minRating?.isFinite ?? true, "minRating", minRating ?? 0, "a finite number")
     }

@@ -62,7 +62,7 @@ struct ModelFileHeaderTests {
         let cases: [(String, (inout ModelFile.Header) -> Void)] = [
             ("epochsTrained is -1", { $0.epochsTrained = -1 }),
             ("epochsTrained is 4611686018427387904", { $0.epochsTrained = 1 << 62 }),
-            ("configuration.epochs is 4611686018427387904", { $0.configuration.epochs = 1 << 62 }),
+            ("--epochs must be between 0 and 1000000 (got 4611686018427387904)", { $0.configuration.epochs = 1 << 62 }),
             ("holdout is -3", { $0.holdout = -3 }),
             ("userCount is -1", { $0.userCount = -1 }),
             ("itemCount is 2147483648", { $0.itemCount = 1 << 31 }),
