@@ -109,9 +109,10 @@ struct Train: ParsableCommand {
         try checkMemory(estimate)
     }
 
-    /// Before the model and the trainer are allocated: the top-k cutoff against the catalogue,
-    /// and training's memory.
+    /// Before the model and the trainer are allocated: something to train on, the top-k cutoff
+    /// against the catalogue, and training's memory.
     func preflight(_ data: Dataset, _ config: TrainingConfiguration) throws {
+        guard data.train.nonZeroCount > 0 else { throw HogwildError("\(data.source.name) has no training positives (\(data.split)): nothing to train on") }
         try AUCEvaluator.checkCutoff(evaluation.k, itemCount: data.items.count)
         try checkMemory(MemoryBudget.training(users: data.users.count, items: data.items.count, pairs: data.train.nonZeroCount,
                                               configuration: config, validation: validationFraction > 0))

@@ -93,12 +93,20 @@ struct SafetyCommandTests {
         }
     }
 
-    @Test("--min-rating above every rating is an error naming the ratings found")
+    @Test("--min-rating above every rating, or a binary file without training pairs, is an error")
     func noPositives() throws {
         try withTemporaryDirectory { dir in
             try writeFile("r.tsv", smallRatings(), in: dir)
             let r = try runHogwild(["train", "--data", "r.tsv", "--min-rating", "6"], in: dir)
             expectOneLineError(r, containing: ["r.tsv", "no positives", "from 2.0 to 5.0", "--min-rating 6"])
+            // One user, three items, no training pair and one test pair (item 2).
+            var bytes = Array("HGWDATA".utf8) + [1]
+            for v in [UInt32(1), 0] { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+            for v in [UInt64(1), 3, 0, 1, 0, 0, 0, 1] { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+            withUnsafeBytes(of: Int32(2).littleEndian) { bytes += $0 }
+            try writeFile("empty.hgwi", bytes: bytes, in: dir)
+            let binary = try runHogwild(["train", "--data", "empty.hgwi", "--k", "1"], in: dir)
+            expectOneLineError(binary, containing: ["empty.hgwi", "no training positives"])
         }
     }
 }
