@@ -58,11 +58,12 @@ extension HogwildTrainer {
     /// - Complexity: O((users + items + feature rows) · stride), one SIMD pass: well under 1 % of
     ///   an epoch, which touches every row at least once.
     func checkFinite(epoch: Int, loss: Double) throws {
-        var broken = model.nonFinitePart().map { "\($0) is no longer finite (or its squared norm overflows)" }
-        if broken == nil, let features {
-            if let row = features.itemTable.firstNonFiniteRow() { broken = "item feature row \(row) is no longer finite" }
-            else if let row = features.userTable.firstNonFiniteRow() { broken = "user feature row \(row) is no longer finite" }
+        var part = model.nonFinitePart()
+        if part == nil, let features {
+            part = features.itemTable.firstNonFiniteRow().map { "item feature row \($0)" }
+                ?? features.userTable.firstNonFiniteRow().map { "user feature row \($0)" }
         }
+        var broken = part.map { "\($0) is no longer finite (or its squared norm overflows)" }
         if broken == nil && !loss.isFinite { broken = "the loss is no longer finite" }
         guard let broken else { return }
         let lr = model.configuration.learningRate

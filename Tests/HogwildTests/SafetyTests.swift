@@ -51,7 +51,7 @@ struct SafetyTests {
         let text = error?.description ?? ""
         #expect(text.contains("diverged in epoch \(model.epochsTrained)") && text.contains("--lr \(learningRate)"), "\(text)")
         #expect(!text.contains("\n"))
-        // It stopped at the first epoch that broke a row, judged independently.
+        // Some row is broken by the independent reference, so the stop was no false alarm.
         let rows = (0..<40).map { model.userTable.row($0) } + (0..<60).map { model.itemTable.row($0) }
         #expect(rows.contains { !Self.rowIsSound($0) })
     }
@@ -61,6 +61,23 @@ struct SafetyTests {
         let (model, trainer) = try Self.plantedTrainer(.fullSoftmax)
         for _ in 0..<3 { try trainer.trainEpoch() }
         #expect((0..<60).allSatisfy { Self.rowIsSound(model.itemTable.row($0)) })
+    }
+
+    @Test("the epoch-end check covers the feature rows of a hybrid model and the loss")
+    func featureRowsAndLoss() throws {
+        var config = TrainingConfiguration(loss: .margin)
+        config.dimension = 5
+        let model = EmbeddingModel(configuration: config, users: idMap(2, prefix: "u"), items: idMap(3, prefix: "i"))
+        let items = FeatureMatrix(entityCount: 3, assignments: [(0, "g"), (1, "h"), (2, "h")], origin: "test")
+        let features = try SideFeatures(model: model, items: items, users: nil)
+        let train = InteractionMatrix(userCount: 2, itemCount: 3, users: [0, 1], items: [1, 2])
+        let trainer = try HogwildTrainer(model: model, train: train, features: features)
+        #expect(throws: Never.self) { try trainer.checkFinite(epoch: 1, loss: 0.5) }
+        let loss = #expect(throws: HogwildError.self) { try trainer.checkFinite(epoch: 2, loss: .infinity) }
+        #expect(loss?.description.contains("epoch 2") == true && loss?.description.contains("the loss") == true)
+        features.itemTable.setRow(1, [0, 0, 3e19, 0, 0])
+        let row = #expect(throws: HogwildError.self) { try trainer.checkFinite(epoch: 3, loss: 0.5) }
+        #expect(row?.description.contains("item feature row 1") == true, "\(row?.description ?? "-")")
     }
 
     @Test("ModelFile.load refuses a model holding NaN or a row whose square overflows, naming the file")
