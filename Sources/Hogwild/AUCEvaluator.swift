@@ -368,6 +368,16 @@ public enum AUCEvaluator {
         }
     }
 
+    /// Refuses a top-k cutoff larger than the catalogue, where precision@k and the other top-k
+    /// figures would be measured against more items than there are.
+    ///
+    /// - Throws: `HogwildError` naming `--k` and the item count.
+    public static func checkCutoff(_ k: Int, itemCount: Int) throws {
+        guard k <= itemCount else {
+            throw HogwildError("--k \(k) is more than the \(itemCount) items: give --k between 1 and \(itemCount)")
+        }
+    }
+
     /// Ranking figures for one user given every item's score.
     ///
     /// - Parameters:
@@ -442,13 +452,15 @@ final class RankScratch {
         self.itemCount = itemCount
         self.k = k
         self.worker = worker
-        topItems.reserveCapacity(k)
+        // The top k never holds more than the catalogue: a huge k costs no more than k = items.
+        let kept = max(min(k, itemCount), 1)
+        topItems.reserveCapacity(kept)
         flags = .allocate(capacity: max(itemCount, 1))
         flags.initialize(repeating: 0, count: max(itemCount, 1))
         positiveScores = .allocate(capacity: max(maxPositives, 1))
         positiveItems = .allocate(capacity: max(maxPositives, 1))
-        heapScores = .allocate(capacity: max(k, 1))
-        heapItems = .allocate(capacity: max(k, 1))
+        heapScores = .allocate(capacity: kept)
+        heapItems = .allocate(capacity: kept)
     }
 
     deinit {

@@ -199,6 +199,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         }
     }
 
+    /// The most epochs a run may plan: a resumed run replays every trained epoch's shuffle, so
+    /// model files are held to it too (`ModelFile.load`).
+    public static let maxEpochs = 1_000_000
+
     /// Checks every value and every combination the trainer does not support.
     ///
     /// - Throws: `HogwildError` for the first problem found; the message names the CLI flag.
@@ -208,7 +212,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         }
         try check(dimension >= 1 && dimension <= 65_536, "--dim must be between 1 and 65536 (got \(dimension))")
         try check(threads >= 1 && threads <= 4096, "--threads must be between 1 and 4096 (got \(threads))")
-        try check(epochs >= 0, "--epochs must be 0 or more (got \(epochs))")
+        try check(epochs >= 0 && epochs <= Self.maxEpochs, "--epochs must be between 0 and \(Self.maxEpochs) (got \(epochs))")
         try check(learningRate.isFinite && learningRate > 0, "--lr must be a positive finite number (got \(learningRate))")
         try check(finalLearningRateFraction.isFinite && finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1,
                   "--final-lr-fraction must be between 0 and 1 (got \(finalLearningRateFraction))")

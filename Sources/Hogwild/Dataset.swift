@@ -183,6 +183,7 @@ public struct Dataset: Sendable {
     /// - Complexity: O(file sizes + pairs · log(pairs per user)).
     public static func load(_ source: DataSource, minRating: Float, holdout: Int, seed: UInt64,
                             ids: (users: IDMap, items: IDMap)? = nil, threads: Int = 1) throws -> Dataset {
+        guard holdout >= 0 else { throw HogwildError("--holdout must be 0 or more (got \(holdout))") }
         if let spec = source.synthetic {
             let (train, test) = SyntheticData.generate(spec, threads: threads)
             return try dense(source, train: train, test: test, ids: ids,
@@ -208,6 +209,9 @@ public struct Dataset: Sendable {
             return (u, i)
         }
         let trainPositives = positives(trainRecords)
+        if trainPositives.users.isEmpty, let low = trainRecords.ratings.min(), let high = trainRecords.ratings.max() {
+            throw HogwildError("'\(source.trainFile)' has no positives: its ratings run from \(low) to \(high), none at or above --min-rating \(minRating)")
+        }
         let all = InteractionMatrix(userCount: users.count, itemCount: items.count,
                                     users: trainPositives.users, items: trainPositives.items)
         // Rated below the threshold, and not also a positive (a pair rated twice).

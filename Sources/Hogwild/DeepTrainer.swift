@@ -76,9 +76,7 @@ extension HogwildTrainer {
             skipped += s.skipped
         }
         model.epochsTrained += 1
-        guard loss.isFinite else {
-            throw HogwildError("training diverged in epoch \(epoch + 1) (the loss is not finite): lower --lr (now \(config.learningRate))")
-        }
+        try checkFinite(epoch: epoch + 1, loss: loss)
         let triplets = pairs.count - skipped
         let n = Double(max(triplets, 1))
         return EpochStatistics(epoch: epoch + 1, triplets: triplets, skipped: skipped, meanLoss: loss / n,

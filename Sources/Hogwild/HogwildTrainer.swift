@@ -295,8 +295,9 @@ public final class HogwildTrainer: @unchecked Sendable {
     /// `configuration.epochs`; the epoch then counts in `model.epochsTrained`.
     ///
     /// - Returns: the epoch's figures.
-    /// - Throws: `HogwildError` if the loss stops being finite (the learning rate is too high);
-    ///   the epoch still counts in `model.epochsTrained`.
+    /// - Throws: `HogwildError` if the loss or any row, weight or accumulator stops being finite,
+    ///   or a row's squared norm overflows (the learning rate is too high; `checkFinite`); the
+    ///   epoch still counts in `model.epochsTrained`.
     /// - Complexity: O(pairs · dimension) per negative scored (times `hidden` for the MLP
     ///   matcher).
     @discardableResult
@@ -335,9 +336,7 @@ public final class HogwildTrainer: @unchecked Sendable {
             total.skipped += t.skipped
         }
         model.epochsTrained += 1
-        guard total.loss.isFinite else {
-            throw HogwildError("training diverged in epoch \(epoch + 1) (the loss is not finite): lower --lr (now \(config.learningRate))")
-        }
+        try checkFinite(epoch: epoch + 1, loss: total.loss)
         let n = Double(max(total.triplets, 1))
         return EpochStatistics(epoch: epoch + 1, triplets: total.triplets, skipped: total.skipped, meanLoss: total.loss / n,
                                violationRate: Double(total.violations) / n, seconds: seconds,

@@ -58,16 +58,24 @@ public enum InteractionFile {
         }
     }
 
-    /// Reads a file written by `write`.
+    /// The counts a file's header declares, checked against its size.
+    public struct Header: Sendable, Equatable {
+        /// Users (rows of both matrices).
+        public var users: Int
+        /// Items (columns).
+        public var items: Int
+        /// Training positives.
+        public var trainPairs: Int
+        /// Test positives.
+        public var testPairs: Int
+    }
+
+    /// Reads and checks the header of `path` from the open descriptor `fd`: magic, version,
+    /// counts within the matrices' 32-bit indices, and a file size that is exactly what the
+    /// counts make, so that nothing is allocated for counts the file cannot hold.
     ///
-    /// - Returns: the user and item counts and the two matrices.
-    /// - Throws: `HogwildError` (one line naming the file) when it cannot be read, is not an
-    ///   interaction file, has another version, a wrong size or invalid arrays.
-    /// - Complexity: O(file size).
-    public static func read(_ path: String) throws -> (users: Int, items: Int, train: InteractionMatrix, test: InteractionMatrix) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }
-        defer { close(fd) }
+    /// - Throws: `HogwildError` (one line naming the file and the field) otherwise.
+    static func header(_ fd: Int32, path: String) throws -> Header {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }
         let size = Int(info.st_size)
@@ -86,13 +94,43 @@ public enum InteractionFile {
         let limit = UInt64(Int32.max)
         let (users, items) = (field(16, UInt64.self), field(24, UInt64.self))
         let (trainPairs, testPairs) = (field(32, UInt64.self), field(40, UInt64.self))
-        guard users <= limit, items <= limit, trainPairs <= 1 << 40, testPairs <= 1 << 40 else {
-            throw HogwildError("'\(path)' has an impossible header (\(users) users, \(items) items)")
+        for (name, value) in [("user count", users), ("item count", items)] where value > limit {
+            throw HogwildError("'\(path)' has an impossible header: its \(name) \(value) is more than \(limit)")
         }
-        let u = Int(users), i = Int(items), tr = Int(trainPairs), te = Int(testPairs)
+        for (name, value) in [("train pair count", trainPairs), ("test pair count", testPairs)] where value > UInt64(size) / 4 {
+            throw HogwildError("'\(path)' has an impossible header: its \(name) \(value) needs more than its \(size) bytes")
+        }
+        let u = Int(users), tr = Int(trainPairs), te = Int(testPairs)
         let expected = headerSize + 2 * (u + 1) * 8 + (tr + te) * 4
         guard size >= expected else { throw HogwildError("'\(path)' is truncated (\(size) of \(expected) bytes)") }
         guard size == expected else { throw HogwildError("'\(path)' has \(size - expected) unexpected trailing bytes") }
+        return Header(users: u, items: Int(items), trainPairs: tr, testPairs: te)
+    }
+
+    /// The checked header of the interaction file at `path` (see `read`), without reading the
+    /// matrices: what a run will hold, for the memory check before loading.
+    ///
+    /// - Throws: `HogwildError` (one line naming the file) as `read` does for its header.
+    public static func header(_ path: String) throws -> Header {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }
+        defer { close(fd) }
+        return try header(fd, path: path)
+    }
+
+    /// Reads a file written by `write`.
+    ///
+    /// - Returns: the user and item counts and the two matrices.
+    /// - Throws: `HogwildError` (one line naming the file) when it cannot be read, is not an
+    ///   interaction file, has another version, a header whose counts are out of range or do not
+    ///   match the file's size, or invalid arrays.
+    /// - Complexity: O(file size).
+    public static func read(_ path: String) throws -> (users: Int, items: Int, train: InteractionMatrix, test: InteractionMatrix) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }
+        defer { close(fd) }
+        let h = try header(fd, path: path)
+        let u = h.users, i = h.items, tr = h.trainPairs, te = h.testPairs
         var position = headerSize
         func load<T: BitwiseCopyable>(_ count: Int, _: T.Type) throws -> AlignedBuffer<T> {
             let buffer = AlignedBuffer<T>(count: count)

@@ -123,7 +123,9 @@ public enum ModelFile {
     /// Reads a model written by `save` (any version from 1 to `version`).
     ///
     /// - Throws: `HogwildError` (one line naming the file) for a file that cannot be read, bad
-    ///   magic bytes, an unknown version, a checksum mismatch, or an invalid header or body.
+    ///   magic bytes, an unknown version, a checksum mismatch, an invalid header (a field out of
+    ///   range, checked before anything is allocated for it) or body, or numbers that are not
+    ///   finite (`EmbeddingModel.nonFinitePart`).
     /// - Complexity: O(file size).
     public static func load(_ path: String) throws -> (model: EmbeddingModel, header: Header) {
         let (bytes, size) = try FileBytes.read(path)
@@ -153,17 +155,21 @@ public enum ModelFile {
             throw HogwildError("'\(path)' has an unreadable header")
         }
         let config = header.configuration
+        do { try config.validate() } catch { throw HogwildError("'\(path)' has an invalid header: \(error)") }
+        try header.checkRanges(path)
         // Version 1 is bilinear, 2 the MLP; 3 holds Adagrad accumulators, for either matcher.
         let layoutMatches = version == 3 ? config.optimizer == .adagrad : (config.matcher == .mlp) == (version == 2)
-        guard (try? config.validate()) != nil, header.userCount >= 0, header.itemCount >= 0, layoutMatches else {
-            throw HogwildError("'\(path)' has an invalid header")
+        guard layoutMatches else {
+            throw HogwildError("'\(path)' has an invalid header: a version \(version) file cannot hold a \(config.matcher.rawValue) model trained with \(config.optimizer.rawValue)")
         }
-        // Every user and item takes at least its 4-byte id length and its row: counts the rest of
-        // the file cannot hold are refused before anything is allocated for them.
+        // Every user and item takes at least its 4-byte id length and its row, and the network
+        // its weights: counts the rest of the file cannot hold are refused before anything is
+        // allocated for them.
         let perEntity = 4 + config.dimension * 4
-        let remaining = size - 8 - reader.offset
-        guard header.userCount <= remaining / perEntity, header.itemCount <= remaining / perEntity - header.userCount else {
-            throw HogwildError("'\(path)' is truncated: its header counts \(header.userCount) users and \(header.itemCount) items, more than the file holds")
+        let networkBytes = config.matcher == .mlp ? 4 * (2 * config.hidden * config.dimension + 2 * config.hidden) : 0
+        let remaining = size - 8 - reader.offset - networkBytes
+        guard remaining >= 0, header.userCount <= remaining / perEntity, header.itemCount <= remaining / perEntity - header.userCount else {
+            throw HogwildError("'\(path)' is truncated: its header counts \(header.userCount) users and \(header.itemCount) items\(networkBytes > 0 ? " and an MLP of \(config.hidden) hidden units" : ""), more than the file holds")
         }
         func readIDs(_ count: Int) throws -> IDMap {
             var ids = [String]()
@@ -227,6 +233,10 @@ public enum ModelFile {
         let model = EmbeddingModel(configuration: config, users: users, items: items,
                                    userTable: userTable, itemTable: itemTable, network: network,
                                    adagradAccumulators: accumulators, epochsTrained: header.epochsTrained)
+        // A model saved by a diverged run (or forged) would score NaN or tie every item.
+        if let part = model.nonFinitePart() {
+            throw HogwildError("'\(path)' holds numbers that are not finite (\(part), or its squared norm overflows): the run that wrote it diverged; retrain with a lower --lr")
+        }
         return (model, header)
     }
 
@@ -305,6 +315,25 @@ struct ByteReader {
 }
 
 extension ModelFile.Header {
+    /// Refuses header fields out of their ranges, naming the first: counts the matrices' 32-bit
+    /// indices cannot hold, epochs trained outside `0...TrainingConfiguration.maxEpochs` (resuming
+    /// replays each one's shuffle), a negative holdout, a threshold that is not finite.
+    ///
+    /// - Throws: `HogwildError` "'path' has an invalid header: holdout is -3, not between 0 and …".
+    func checkRanges(_ path: String) throws {
+        func check(_ ok: Bool, _ field: String, _ value: Any, _ range: String) throws {
+            guard !ok else { return }
+            throw HogwildError("'\(path)' has an invalid header: \(field) is \(value), not \(range)")
+        }
+        let limit = Int(Int32.max)
+        try check(userCount >= 0 && userCount <= limit, "userCount", userCount, "between 0 and \(limit)")
+        try check(itemCount >= 0 && itemCount <= limit, "itemCount", itemCount, "between 0 and \(limit)")
+        let maxEpochs = TrainingConfiguration.maxEpochs
+        try check(epochsTrained >= 0 && epochsTrained <= maxEpochs, "epochsTrained", epochsTrained, "between 0 and \(maxEpochs)")
+        try check(holdout.map { $0 >= 0 && $0 <= limit } ?? true, "holdout", holdout ?? 0, "between 0 and \(limit)")
+        try check(minRating?.isFinite ?? true, "minRating", minRating ?? 0, "a finite number")
+    }
+
     /// Decodes a header. `evaluation` is informational: a header without it (written before it
     /// existed) or with one this build cannot read loads with `evaluation == nil`. A field added
     /// to `Header` must be decoded here too.

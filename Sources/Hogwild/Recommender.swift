@@ -87,10 +87,10 @@ public struct Recommender: Sendable {
             precondition(item >= 0 && item < count, "excluded item \(item) out of range 0..<\(count)")
             skip[item] = true
         }
-        guard k > 0 else { return [] }
+        guard k > 0, count > 0 else { return [] }
         let cosine = model.configuration.similarity == .cosine
         let dimension = model.itemTable.dimension
-        var best = TopK(k)
+        var best = TopK(min(k, count))
         if let network = model.network {
             let scores = network.scores(user: user, users: model.userTable, items: model.itemTable)
             for item in 0..<count where !skip[item] { best.offer(item, scores[item]) }
@@ -131,9 +131,9 @@ public struct Recommender: Sendable {
         let count = model.items.count
         precondition(item >= 0 && item < count, "item \(item) out of range 0..<\(count)")
         precondition(k >= 0, "k must be 0 or more (got \(k))")
-        guard k > 0 else { return [] }
+        guard k > 0, count > 1 else { return [] }
         let dimension = model.itemTable.dimension
-        var best = TopK(k)
+        var best = TopK(min(k, count - 1))
         model.itemTable.withUnsafeHandle { items in
             let query = items.row(item)
             for other in 0..<count where other != item {

@@ -40,6 +40,10 @@ public struct SyntheticSpec: Sendable, Equatable, Codable {
         return s
     }
 
+    /// The most distinct interactions the generator can make: every user at its cap
+    /// (`SyntheticData.perUserCap(items:)`).
+    public var maximumInteractions: Int { users * SyntheticData.perUserCap(items: items) }
+
     /// Checks every value; call before `SyntheticData.generate`, which assumes a valid spec.
     ///
     /// - Throws: `HogwildError` for the first bad value; the message names the CLI flag.
@@ -48,6 +52,8 @@ public struct SyntheticSpec: Sendable, Equatable, Codable {
         try check(users >= 1 && users <= Int(Int32.max), "--users must be between 1 and \(Int32.max) (got \(users))")
         try check(items >= 2 && items <= Int(Int32.max), "--items must be between 2 and \(Int32.max) (got \(items))")
         try check(interactions >= users, "--interactions must be at least --users (got \(interactions))")
+        try check(interactions <= maximumInteractions,
+                  "--interactions \(interactions) cannot be made: each of the \(users) users interacts with at most a quarter of the \(items) items (\(SyntheticData.perUserCap(items: items))), so at most \(maximumInteractions); raise --users or --items")
         try check(clusters >= 1 && clusters <= items, "--clusters must be between 1 and --items (got \(clusters))")
         try check(clustersPerUser >= 1 && clustersPerUser <= clusters, "--clusters-per-user must be between 1 and --clusters")
         try check(zipf.isFinite && zipf >= 0, "--zipf must be a finite number ≥ 0 (got \(zipf))")
@@ -64,6 +70,10 @@ public struct SyntheticSpec: Sendable, Equatable, Codable {
 /// Generation is parallel over blocks of users, each user with its own generator stream, so the
 /// output depends on the spec alone — not on the thread count.
 public enum SyntheticData {
+    /// The most items one user interacts with: a quarter of the catalogue (at least 1), so that
+    /// every user leaves most items to rank.
+    public static func perUserCap(items: Int) -> Int { max(1, items / 4) }
+
     /// Generates train and test positives, with dense ids (row `u` is user `"u"`).
     ///
     /// - Precondition: `spec` is valid (`SyntheticSpec.validate()`).
@@ -89,7 +99,7 @@ public enum SyntheticData {
             return (spec.activitySigma * Double(r.nextGaussian())).exp()
         }
         let scale = Double(spec.interactions) / activity.reduce(0, +)
-        let cap = max(1, spec.items / 4)
+        let cap = perUserCap(items: spec.items)
 
         let blockSize = 4096
         let blocks = (spec.users + blockSize - 1) / blockSize

@@ -43,6 +43,9 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated dimensions for --kernels.", valueName: "d,d,…"))
     var dims = "32,64,128,256"
 
+    @Flag(help: "Skip the memory check (the largest run's estimated needs against the cgroup limit, MemAvailable or $\(MemoryBudget.limitVariable)).")
+    var ignoreMemoryLimit = false
+
     @Option(help: "Users of the --evaluator model.")
     var users = 100_000
 
@@ -85,6 +88,12 @@ struct Bench: ParsableCommand {
         let dataset = try dataOptions.load(seed: modelOptions.seed)
         let (base, note) = try modelOptions.configuration(for: dataset, epochs: epochs, threads: counts[0], defaultNegatives: .uniform)
         if let note { say("note     \(note)") }
+        var widest = base
+        widest.threads = counts.max() ?? 1
+        if !ignoreMemoryLimit {
+            try MemoryBudget.check(MemoryBudget.training(users: dataset.users.count, items: dataset.items.count,
+                                                         pairs: dataset.train.nonZeroCount, configuration: widest))
+        }
         let header = [("data", dataset.summary),
                       ("model", base.summary.replacingOccurrences(of: ", \(counts[0]) thread\(counts[0] == 1 ? "" : "s")", with: "")),
                       ("runs", "\(repeats) × \(epochs) epochs per thread count, \(Allocator.description), load \(loadAverage)")]
@@ -153,7 +162,9 @@ struct Bench: ParsableCommand {
     func runEvaluator() throws {
         let counts = try threadCounts
         guard users >= 1, items >= 2 else { throw HogwildError("--users must be ≥ 1 and --items ≥ 2") }
-        let config = try modelOptions.configuration(epochs: 0, threads: counts[0])
+        var config = try modelOptions.configuration(epochs: 0, threads: counts.max() ?? 1)
+        if !ignoreMemoryLimit { try MemoryBudget.check(MemoryBudget.training(users: users, items: items, pairs: 0, configuration: config)) }
+        config.threads = counts[0]
         let model = EmbeddingModel(configuration: config, users: IDMap(denseCount: users), items: IDMap(denseCount: items))
         let flop = 2.0 * Double(users) * Double(items) * Double(config.dimension)
         let setting = "random \(users) users × \(items) items, dim \(config.dimension), \(config.similarity.rawValue); \(repeats) runs per thread count, load \(loadAverage)"

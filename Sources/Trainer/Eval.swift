@@ -33,6 +33,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let (loaded, _) = try ModelFile.load(model)
+        try AUCEvaluator.checkCutoff(evaluation.k, itemCount: loaded.items.count)
         let dataset = try dataOptions.load(seed: loaded.configuration.seed, ids: (loaded.users, loaded.items))
         say("model    \(model): \(loaded.configuration.summary), \(loaded.epochsTrained) epochs")
         say("data     \(dataset.summary)")

@@ -77,7 +77,7 @@ struct Recommend: ParsableCommand {
         if dataset.test.nonZeroCount == 0 {
             say("hits     no test set (\(dataset.split))")
         } else {
-            say("hits     \(hits) of \(testPositives.count) test positive\(testPositives.count == 1 ? "" : "s") in the top \(k)")
+            say("hits     \(hits) of \(testPositives.count) test positive\(testPositives.count == 1 ? "" : "s") in the top \(min(k, ranked.count))")
         }
     }
 }

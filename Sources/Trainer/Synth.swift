@@ -32,6 +32,8 @@ struct Synth: ParsableCommand {
     @Option(help: ArgumentHelp("Output file (the train file for csv).", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Test file for --format csv.", valueName: "file")) var testOut: String?
     @Option(help: "Worker threads (default: all \(coreCount) cores).") var threads: Int?
+    @Flag(help: "Skip the memory check (the generator's estimated needs against the cgroup limit, MemAvailable or $\(MemoryBudget.limitVariable)).")
+    var ignoreMemoryLimit = false
 
     var spec: SyntheticSpec {
         var s = SyntheticSpec()
@@ -50,6 +52,9 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         try prepare(outputs: [out, testOut])
+        if !ignoreMemoryLimit {
+            try MemoryBudget.check(MemoryBudget.synthetic(spec), what: "synth", advice: "ask for fewer --interactions, --users or --items")
+        }
         let started = Date()
         let (train, test) = SyntheticData.generate(spec, threads: threads ?? coreCount)
         let generated = Date().timeIntervalSince(started)
@@ -63,6 +68,10 @@ struct Synth: ParsableCommand {
         let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
         say("synth    \(users) users, \(items) items: \(train.nonZeroCount) train / \(test.nonZeroCount) test positives in \(fixed(generated, 2)) s")
         say("wrote    \(out) (\(fixed(Double(size) / 1e6, 1)) MB) in \(fixed(Date().timeIntervalSince(started) - generated, 2)) s")
+        let made = train.nonZeroCount + test.nonZeroCount
+        if Double(made) < 0.99 * Double(interactions) {
+            say("note     \(made) of the \(interactions) interactions asked for: users with more draws than their taste clusters hold distinct items (or than the cap of a quarter of --items) keep fewer; raise --items, --clusters-per-user or --noise for more")
+        }
     }
 }
 

@@ -66,6 +66,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Print only the results, no progress.")
     var quiet = false
 
+    @Flag(help: "Skip the memory check: before loading and again before training, the run's estimated needs (tables, pairs, per-thread workspaces, evaluation) are compared with what the process may use (the cgroup limit, MemAvailable, or $\(MemoryBudget.limitVariable) in bytes), and a run that cannot fit stops in one line.")
+    var ignoreMemoryLimit = false
+
     @Flag(help: "Print one JSON object per epoch (and one for the result) on standard output; human text goes to standard error.")
     var logJson = false
 
@@ -93,6 +96,34 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// Refuses `estimate` when it cannot fit in memory (`MemoryBudget`), unless --ignore-memory-limit.
+    func checkMemory(_ estimate: MemoryEstimate) throws {
+        if !ignoreMemoryLimit { try MemoryBudget.check(estimate) }
+    }
+
+    /// Before anything is read: loading the data and, for a binary file (whose header holds the
+    /// counts), training on it.
+    func checkMemoryBeforeLoading() throws {
+        guard !ignoreMemoryLimit else { return }
+        let source = try dataOptions.source()
+        var estimate = MemoryBudget.loading(source)
+        if resume == nil, InteractionFile.isInteractionFile(source.trainFile), let h = try? InteractionFile.header(source.trainFile) {
+            let config = try modelOptions.configuration(epochs: 1, threads: threads ?? coreCount, sampled: featureOptions.needsSampledLoss)
+            estimate.add(MemoryBudget.training(users: h.users, items: h.items, pairs: h.trainPairs, configuration: config,
+                                               validation: validationFraction > 0))
+        }
+        try checkMemory(estimate)
+    }
+
+    /// Before the model and the trainer are allocated: something to train on, the top-k cutoff
+    /// against the catalogue, and training's memory.
+    func preflight(_ data: Dataset, _ config: TrainingConfiguration) throws {
+        guard data.train.nonZeroCount > 0 else { throw HogwildError("\(data.source.name) has no training positives (\(data.split)): nothing to train on") }
+        try AUCEvaluator.checkCutoff(evaluation.k, itemCount: data.items.count)
+        try checkMemory(MemoryBudget.training(users: data.users.count, items: data.items.count, pairs: data.train.nonZeroCount,
+                                              configuration: config, validation: validationFraction > 0))
+    }
+
     /// A fresh model, or the one `--resume` names with its planned epochs and this run's threads.
     func startingModel(_ load: (_ seed: UInt64, _ ids: (users: IDMap, items: IDMap)?) throws -> Dataset) throws -> (EmbeddingModel, Dataset) {
         guard let resume else {
@@ -100,6 +131,7 @@ struct Train: ParsableCommand {
             let (config, note) = try modelOptions.configuration(for: data, epochs: epochs ?? modelOptions.defaultEpochs, threads: threads ?? coreCount,
                                                                 sampled: featureOptions.needsSampledLoss)
             if let note { chat("note     \(note)") }
+            try preflight(data, config)
             return (EmbeddingModel(configuration: config, users: data.users, items: data.items), data)
         }
         let (saved, header) = try ModelFile.load(resume)
@@ -111,6 +143,7 @@ struct Train: ParsableCommand {
         config.threads = threads ?? coreCount
         try config.validate()
         let data = try load(config.seed, (saved.users, saved.items))
+        try preflight(data, config)
         let model = EmbeddingModel(configuration: config, users: saved.users, items: saved.items,
                                    userTable: saved.userTable, itemTable: saved.itemTable, network: saved.network,
                                    adagradAccumulators: saved.adagradAccumulators, epochsTrained: saved.epochsTrained)
@@ -123,6 +156,7 @@ struct Train: ParsableCommand {
         try prepareOutputs()
         let k = evaluation.k
         var loadSeconds = 0.0
+        try checkMemoryBeforeLoading()
         let (model, loaded) = try startingModel { seed, ids in
             let started = Date()
             defer { loadSeconds = Date().timeIntervalSince(started) }

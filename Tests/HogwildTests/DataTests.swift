@@ -131,8 +131,8 @@ struct DataTests {
     }
 
     /// The reference protocol's figures on ml-100k's ua split.
-    @Test func movieLens100kUASplitMatchesReferenceCounts() throws {
-        let root = try dataRoot()
+    @Test(.needsMovieLens, .tags(.movieLens)) func movieLens100kUASplitMatchesReferenceCounts() throws {
+        let root = try MovieLens.require()
         let d = try Dataset.load(DataCatalog.resolve("ml-100k", test: nil, environment: ["HOGWILD_DATA": root]),
                                  minRating: 4, holdout: 10, seed: 1)
         #expect(d.users.count == 943)
@@ -162,8 +162,8 @@ struct DataTests {
 
 @Suite("Validation split")
 struct ValidationSplitTests {
-    @Test func splitIsDisjointCompleteAndSeeded() throws {
-        let root = try dataRoot()
+    @Test(.needsMovieLens, .tags(.movieLens)) func splitIsDisjointCompleteAndSeeded() throws {
+        let root = try MovieLens.require()
         let d = try Dataset.load(DataCatalog.resolve("ml-100k", test: nil, environment: ["HOGWILD_DATA": root]),
                                  minRating: 4, holdout: 10, seed: 1)
         let (fit, validation) = d.validationSplit(fraction: 0.1, seed: 3)

@@ -38,8 +38,8 @@ struct DownloadTests {
         return error?.description ?? ""
     }
 
-    @Test func downloadsChecksAndUnpacksMovieLens100kIntoTheCache() throws {
-        let root = try dataRoot()
+    @Test(.needsMovieLens, .tags(.movieLens)) func downloadsChecksAndUnpacksMovieLens100kIntoTheCache() throws {
+        let root = try MovieLens.require()
         let zip = try ZipFixture.zip(folder: "\(root)/ml-100k", names: Self.movieLensFiles)
         let server = try LoopbackHTTPServer(routes: ["/ml-100k.zip": zip])
         defer { server.stop() }

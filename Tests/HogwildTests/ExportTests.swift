@@ -1,4 +1,5 @@
 import Foundation
+import HogwildTestSupport
 import Hogwild
 import Testing
 
@@ -277,8 +278,8 @@ struct ExportTests {
         #expect(try EmbeddingExport.itemInfo(nextTo: "\(empty.path)/ratings.csv", items: csvItems) == nil)
     }
 
-    @Test func realMovieLens100kTitles() throws {
-        let root = try dataRoot()
+    @Test(.needsMovieLens, .tags(.movieLens)) func realMovieLens100kTitles() throws {
+        let root = try MovieLens.require()
         let dataset = try Dataset.load(DataCatalog.resolve("ml-100k", test: nil, environment: ["HOGWILD_DATA": root]),
                                        minRating: 4, holdout: 10, seed: 1)
         let found = try #require(try EmbeddingExport.itemInfo(nextTo: dataset.source.trainFile, items: dataset.items))

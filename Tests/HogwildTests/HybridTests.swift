@@ -111,8 +111,8 @@ struct FeatureReaderTests {
         #expect(missing?.description.contains("none.csv") == true)
     }
 
-    @Test func realMovieLens100kFeatures() throws {
-        let root = try dataRoot()
+    @Test(.needsMovieLens, .tags(.movieLens)) func realMovieLens100kFeatures() throws {
+        let root = try MovieLens.require()
         let dataset = try Dataset.load(DataCatalog.resolve("ml-100k", test: nil, environment: ["HOGWILD_DATA": root]),
                                        minRating: 4, holdout: 10, seed: 1)
         let genres = try FeatureMatrix.itemGenres(nextTo: dataset.source.trainFile, items: dataset.items)

@@ -6,6 +6,14 @@ import Testing
 /// file's header and recomputing the checksum (hence `@testable`, for `ModelFile.Checksum`).
 @Suite("Model files with a consistent checksum and a lying header")
 struct ModelFileHeaderTests {
+    /// A fresh 7-dimensional margin model of 5 users and 9 items.
+    static func smallModel(_ optimizer: Optimizer = .sgd) -> EmbeddingModel {
+        var config = TrainingConfiguration(loss: .margin)
+        config.dimension = 7
+        config.optimizer = optimizer
+        return EmbeddingModel(configuration: config, users: idMap(5, prefix: "u"), items: idMap(9, prefix: "i"))
+    }
+
     /// `file` with its header replaced by `edit(header)`, and a correct checksum.
     static func rewrite(_ file: Data, _ edit: (inout ModelFile.Header) -> Void) throws -> Data {
         let bytes = [UInt8](file)
@@ -27,9 +35,7 @@ struct ModelFileHeaderTests {
     @Test func countsTheFileCannotHoldAreAOneLineError() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        var config = TrainingConfiguration(loss: .margin)
-        config.dimension = 7
-        let model = EmbeddingModel(configuration: config, users: idMap(5, prefix: "u"), items: idMap(9, prefix: "i"))
+        let model = Self.smallModel()
         let path = "\(folder.path)/m.hgw"
         try ModelFile.save(model, to: path)
         let good = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -39,18 +45,54 @@ struct ModelFileHeaderTests {
             let bad = try Self.rewrite(good) { $0.userCount = users; $0.itemCount = items }
             try bad.write(to: URL(fileURLWithPath: path))
             let error = #expect(throws: HogwildError.self) { try ModelFile.load(path) }
-            #expect(error?.description.contains("truncated") == true, "\(users) users, \(items) items: \(error?.description ?? "-")")
+            // Counts beyond 32-bit indices are out of range; the others more than the file holds.
+            let expected = users > Int(Int32.max) ? "userCount is" : items > Int(Int32.max) ? "itemCount is" : "truncated"
+            #expect(error?.description.contains(expected) == true, "\(users) users, \(items) items: \(error?.description ?? "-")")
         }
+    }
+
+    @Test("header fields out of range are refused before anything is allocated, naming the file and the field")
+    func fieldsOutOfRange() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let model = Self.smallModel()
+        let path = "\(folder.path)/m.hgw"
+        try ModelFile.save(model, to: path, holdout: 10)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        let cases: [(String, (inout ModelFile.Header) -> Void)] = [
+            ("epochsTrained is -1", { $0.epochsTrained = -1 }),
+            ("epochsTrained is 4611686018427387904", { $0.epochsTrained = 1 << 62 }),
+            ("--epochs must be between 0 and 1000000 (got 4611686018427387904)", { $0.configuration.epochs = 1 << 62 }),
+            ("holdout is -3", { $0.holdout = -3 }),
+            ("userCount is -1", { $0.userCount = -1 }),
+            ("itemCount is 2147483648", { $0.itemCount = 1 << 31 }),
+            ("--dim must be between 1 and 65536 (got 0)", { $0.configuration.dimension = 0 }),
+            ("--dim must be between 1 and 65536 (got 1048576)", { $0.configuration.dimension = 1 << 20 }),
+            ("--threads", { $0.configuration.threads = -2 }),
+        ]
+        for (field, edit) in cases {
+            try Self.rewrite(good, edit).write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: HogwildError.self) { try ModelFile.load(path) }
+            let text = error?.description ?? "-"
+            #expect(text.contains("'\(path)' has an invalid header") && text.contains(field) && !text.contains("\n"), "\(text)")
+        }
+        // An MLP whose weights alone need more than the file holds (hidden 4096 × dim 7 × 2).
+        try Self.rewrite(good) { $0.configuration.matcher = .mlp; $0.configuration.hidden = 4096 }.write(to: URL(fileURLWithPath: path))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[8] = 2  // the MLP's version, checksum recomputed below
+        try Self.rewrite(bytes) { _ in }.write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: HogwildError.self) { try ModelFile.load(path) }
+        #expect(error?.description.contains("more than the file holds") == true, "\(error?.description ?? "-")")
+        // The untouched file still loads, with its holdout.
+        try good.write(to: URL(fileURLWithPath: path))
+        #expect(try ModelFile.load(path).header.holdout == 10)
     }
 
     @Test("a version 3 file must be an Adagrad model, and an Adagrad file without accumulators is no version 3 file")
     func accumulatorsGoWithTheOptimizer() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        var config = TrainingConfiguration(loss: .margin)
-        config.dimension = 7
-        config.optimizer = .adagrad
-        let model = EmbeddingModel(configuration: config, users: idMap(5, prefix: "u"), items: idMap(9, prefix: "i"))
+        let model = Self.smallModel(.adagrad)
         let accumulated = (0..<14).map { 1 + Float($0) / 4 }
         model.adagradAccumulators?.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: accumulated) }
         let path = "\(folder.path)/m.hgw"

@@ -18,15 +18,6 @@ struct TemporaryFolder {
     func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// The MovieLens folder from HOGWILD_DATA. Tests that need it fail (never skip) without it.
-func dataRoot() throws -> String {
-    let root = ProcessInfo.processInfo.environment["HOGWILD_DATA"]
-    let folder = try #require(root, "HOGWILD_DATA must name the folder holding ml-100k (CI: ../shared/data)")
-    try #require(FileManager.default.fileExists(atPath: "\(folder)/ml-100k/ua.base"),
-                 "HOGWILD_DATA=\(folder) has no ml-100k/ua.base")
-    return folder
-}
-
 /// A planted-factor interaction set: each user likes the items of their own cluster.
 func plantedInteractions(users: Int, items: Int, clusters: Int, perUser: Int, seed: UInt64) -> (users: [Int32], items: [Int32]) {
     var rng = TestRandom(seed)

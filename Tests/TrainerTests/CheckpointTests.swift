@@ -1,11 +1,12 @@
 import Foundation
+import HogwildTestSupport
 import Testing
 
 @Suite("Checkpoints survive SIGKILL and resume", .serialized)
 struct CheckpointTests {
-    @Test("killing train while it checkpoints never leaves an unreadable model; resuming matches an uninterrupted run")
+    @Test("killing train while it checkpoints never leaves an unreadable model; resuming matches an uninterrupted run", .needsMovieLens, .tags(.movieLens))
     func killLoopThenResume() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let common = ["--data", "ml-100k", "--threads", "1", "--seed", "5", "--epochs", "20", "--quiet"]
             let full = try runHogwild(["train"] + common + ["--report", "full.json"], in: dir)
@@ -51,9 +52,9 @@ struct CheckpointTests {
         }
     }
 
-    @Test("--log-json prints one JSON object per epoch and one result on standard output")
+    @Test("--log-json prints one JSON object per epoch and one result on standard output", .needsMovieLens, .tags(.movieLens))
     func logJSON() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "3", "--threads", "1", "--log-json"], in: dir)
             try #require(r.status == 0, "\(r)")
@@ -67,9 +68,9 @@ struct CheckpointTests {
         }
     }
 
-    @Test("--quiet drops progress, keeps results")
+    @Test("--quiet drops progress, keeps results", .needsMovieLens, .tags(.movieLens))
     func quiet() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "2", "--threads", "1", "--quiet"], in: dir)
             try #require(r.status == 0, "\(r)")
@@ -78,9 +79,9 @@ struct CheckpointTests {
         }
     }
 
-    @Test("on a terminal the epoch line is redrawn in place; in a pipe it is plain lines")
+    @Test("on a terminal the epoch line is redrawn in place; in a pipe it is plain lines", .needsMovieLens, .tags(.movieLens))
     func progressLineOnlyOnATerminal() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let binary = try hogwildExecutable().path
             // util-linux `script` runs the command on a pseudo-terminal and copies what it printed.
@@ -89,7 +90,7 @@ struct CheckpointTests {
             terminal.arguments = ["-q", "-e", "-c", "\(binary) train --data ml-100k --epochs 3 --threads 1", "/dev/null"]
             terminal.currentDirectoryURL = dir
             var environment = ProcessInfo.processInfo.environment
-            if let root = dataRoot { environment["HOGWILD_DATA"] = root }
+            if let root = MovieLens.root { environment["HOGWILD_DATA"] = root }
             terminal.environment = environment
             let out = Pipe()
             terminal.standardOutput = out

@@ -14,9 +14,9 @@ struct DownloadCommandTests {
         return environment
     }
 
-    @Test("train --data ml-100k downloads, checks and unpacks the zip, then trains and evaluates; later runs reuse it")
+    @Test("train --data ml-100k downloads, checks and unpacks the zip, then trains and evaluates; later runs reuse it", .needsMovieLens, .tags(.movieLens))
     func trainDownloadsThenReuses() throws {
-        let root = try requireMovieLens()
+        let root = try MovieLens.require()
         let zip = try ZipFixture.zip(folder: "\(root)/ml-100k", names: ["ua.base", "ua.test", "u.item"])
         let server = try LoopbackHTTPServer(routes: ["/ml-100k.zip": zip])
         defer { server.stop() }

@@ -1,11 +1,12 @@
 import Foundation
+import HogwildTestSupport
 import Testing
 
 @Suite("Early stopping on a validation split")
 struct EarlyStoppingTests {
-    @Test("the kept model is the best validation epoch, and the report says which")
+    @Test("the kept model is the best validation epoch, and the report says which", .needsMovieLens, .tags(.movieLens))
     func keepsTheBestEpoch() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "6", "--threads", "1",
                                     "--validation-fraction", "0.1", "--report", "r.json"], in: dir)

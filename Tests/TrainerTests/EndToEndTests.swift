@@ -1,12 +1,13 @@
 import Foundation
+import HogwildTestSupport
 import Testing
 
 /// Full runs of `hogwild train` and `hogwild eval`.
 @Suite("hogwild trains and evaluates end to end")
 struct EndToEndTests {
-    @Test("an untrained model on ml-100k scores chance AUC over 934 users")
+    @Test("an untrained model on ml-100k scores chance AUC over 934 users", .needsMovieLens, .tags(.movieLens))
     func untrainedModelIsChance() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "0", "--report", "r.json"], in: dir)
             try #require(r.terminationReason == .exit && r.status == 0, "\(r)")
@@ -17,9 +18,9 @@ struct EndToEndTests {
         }
     }
 
-    @Test("default training on ml-100k reaches AUC ≥ 0.94 and P@10 ≥ 0.145, and eval of the saved model agrees")
+    @Test("default training on ml-100k reaches AUC ≥ 0.94 and P@10 ≥ 0.145, and eval of the saved model agrees", .needsMovieLens, .tags(.movieLens))
     func trainSaveEval() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--threads", "2", "--report", "r.json",
                                     "--save", "m.hgw"], in: dir)
@@ -68,9 +69,9 @@ struct EndToEndTests {
         }
     }
 
-    @Test("one thread and a fixed seed give bit-identical models")
+    @Test("one thread and a fixed seed give bit-identical models", .needsMovieLens, .tags(.movieLens))
     func deterministicSingleThread() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             var models: [[UInt8]] = []
             for run in 1...2 {

@@ -1,4 +1,5 @@
 import Foundation
+import HogwildTestSupport
 import Testing
 
 /// `hogwild export`, run as the built executable.
@@ -78,9 +79,9 @@ struct ExportCommandTests {
         }
     }
 
-    @Test("ml-100k: titles, genres and popularity come from u.item and ua.base")
+    @Test("ml-100k: titles, genres and popularity come from u.item and ua.base", .needsMovieLens, .tags(.movieLens))
     func movieLens() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "2", "--save", "m.hgw"], in: dir)
             try #require(r.terminationReason == .exit && r.status == 0, "\(r)")
@@ -129,7 +130,7 @@ struct ExportCommandTests {
             try writeFile("spaced.tsv", "1\t1\t5\n1\t2\t5\na b\t1\t5\na b\t3\t5\na_b\t2\t5\na_b\t3\t5\n", in: dir)
             try writeFile("spaced-test.tsv", "1\t3\t5\na b\t2\t5\na_b\t1\t5\n", in: dir)
             let trained = try runHogwild(["train", "--data", "spaced.tsv", "--test", "spaced-test.tsv", "--epochs", "1", "--dim", "4",
-                                          "--save", "s.hgw"], in: dir)
+                                          "--k", "2", "--save", "s.hgw"], in: dir)
             try #require(trained.status == 0, "\(trained)")
             expectOneLineError(try runHogwild(["export", "--model", "s.hgw", "--format", "vec", "--out", "spaced"], in: dir),
                                containing: ["'spaced/users.vec'", "model row 1, 'a b', holds whitespace"])

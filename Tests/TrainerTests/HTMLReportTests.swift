@@ -1,4 +1,5 @@
 import Foundation
+import HogwildTestSupport
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -195,9 +196,9 @@ private let rsvgAvailable = (ProcessInfo.processInfo.environment["PATH"] ?? "").
 
 @Suite("--report-html writes pages and SVG charts people can read")
 struct HTMLReportTests {
-    @Test("train --report-html: well-formed, self-contained page; metrics equal --report; one AUC point per evaluated epoch")
+    @Test("train --report-html: well-formed, self-contained page; metrics equal --report; one AUC point per evaluated epoch", .needsMovieLens, .tags(.movieLens))
     func trainingPage() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "3", "--eval-every", "1", "--threads", "1",
                                     "--baseline", "popularity", "--report", "r.json", "--report-html", "r.html"], in: dir)
@@ -233,9 +234,9 @@ struct HTMLReportTests {
         }
     }
 
-    @Test("train --report-html FILE.svg: one well-formed SVG image with the loss and AUC panels")
+    @Test("train --report-html FILE.svg: one well-formed SVG image with the loss and AUC panels", .needsMovieLens, .tags(.movieLens))
     func trainingSVG() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "3", "--eval-every", "1", "--threads", "1",
                                     "--report", "r.json", "--report-html", "r.svg"], in: dir)
@@ -255,9 +256,9 @@ struct HTMLReportTests {
         }
     }
 
-    @Test("bench --report-html: well-formed page with speedup (and the ideal diagonal) and throughput at 2 thread counts")
+    @Test("bench --report-html: well-formed page with speedup (and the ideal diagonal) and throughput at 2 thread counts", .needsMovieLens, .tags(.movieLens))
     func benchPage() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["bench", "--threads", "1,2", "--epochs", "1", "--repeats", "1", "--report", "b.json",
                                     "--report-html", "b.html"], in: dir)
@@ -330,9 +331,9 @@ struct HTMLReportTests {
         }
     }
 
-    @Test("perf/render_report.sh renders the learning curves to a PNG that is not blank", .enabled(if: rsvgAvailable))
+    @Test("perf/render_report.sh renders the learning curves to a PNG that is not blank", .enabled(if: rsvgAvailable), .needsMovieLens, .tags(.movieLens))
     func rendersNonBlank() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "3", "--eval-every", "1", "--threads", "1", "--quiet",
                                     "--report-html", "r.svg"], in: dir)

@@ -1,4 +1,5 @@
 import Foundation
+import HogwildTestSupport
 import Testing
 
 /// `hogwild train` with side features and the cold-start protocol.
@@ -8,9 +9,9 @@ struct HybridCommandTests {
     /// is slow): genres place them well above chance, a collaborative model cannot rank them.
     /// The threshold is 0.65, not the 0.70 the median release runs reach with `--similarity dot`
     /// (perf/results/hybrid-ml-100k.csv): the default cosine model's median is 0.67–0.68.
-    @Test("cold items rank by genres (AUC ≥ 0.65) and at chance without features; the hybrid model saves, evaluates, and refuses --resume")
+    @Test("cold items rank by genres (AUC ≥ 0.65) and at chance without features; the hybrid model saves, evaluates, and refuses --resume", .needsMovieLens, .tags(.movieLens))
     func coldStartOnMovieLens() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let common = ["train", "--data", "ml-100k", "--threads", "1", "--seed", "1", "--epochs", "5", "--cold-items", "0.1"]
             let pure = try runHogwild(common + ["--report", "pure.json"], in: dir)

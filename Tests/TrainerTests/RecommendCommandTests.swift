@@ -1,4 +1,5 @@
 import Foundation
+import HogwildTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -31,7 +32,7 @@ private enum SharedModel {
 
     /// The path of the trained model; fails the test when ml-100k is missing or training failed.
     static func path(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        _ = try requireMovieLens(sourceLocation: sourceLocation)
+        _ = try MovieLens.require(sourceLocation: sourceLocation)
         try #require(failure == nil, "\(failure ?? "")", sourceLocation: sourceLocation)
         return directory.appendingPathComponent("m.hgw").path
     }
@@ -69,7 +70,7 @@ private func positives(of user: String, in file: String, minRating: Double = 4) 
 /// `hogwild recommend` and `hogwild similar`, run as the built executable on ml-100k.
 @Suite("hogwild recommend and similar use a saved model")
 struct RecommendCommandTests {
-    @Test("similar: Star Wars' nearest neighbours include a sequel, by title, id or part of the title")
+    @Test("similar: Star Wars' nearest neighbours include a sequel, by title, id or part of the title", .needsMovieLens, .tags(.movieLens))
     func similarStarWars() throws {
         let model = try SharedModel.path()
         try withTemporaryDirectory { dir in
@@ -94,10 +95,10 @@ struct RecommendCommandTests {
         }
     }
 
-    @Test("recommend: 20 ranked items for user 1, none of them rated in ua.base, test hits marked and counted")
+    @Test("recommend: 20 ranked items for user 1, none of them rated in ua.base, test hits marked and counted", .needsMovieLens, .tags(.movieLens))
     func recommendUser1() throws {
         let model = try SharedModel.path()
-        let root = try requireMovieLens()
+        let root = try MovieLens.require()
         let seen = try positives(of: "1", in: "\(root)/ml-100k/ua.base")
         let rated = try positives(of: "1", in: "\(root)/ml-100k/ua.base", minRating: 0)
         let tested = try positives(of: "1", in: "\(root)/ml-100k/ua.test")
@@ -132,7 +133,7 @@ struct RecommendCommandTests {
         }
     }
 
-    @Test("unknown users, items and titles, ambiguous titles and --k 0 each fail with one line")
+    @Test("unknown users, items and titles, ambiguous titles and --k 0 each fail with one line", .needsMovieLens, .tags(.movieLens))
     func badInput() throws {
         let model = try SharedModel.path()
         try withTemporaryDirectory { dir in

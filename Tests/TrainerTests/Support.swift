@@ -1,4 +1,5 @@
 import Foundation
+import HogwildTestSupport
 import Testing
 
 // Helpers for the end-to-end tests: they run the built `hogwild` executable as a subprocess.
@@ -81,31 +82,8 @@ private final class PipeDrain: @unchecked Sendable {
     }
 }
 
-/// The absolute path of the folder holding the MovieLens data sets ($HOGWILD_DATA, relative
-/// paths taken from the current directory), or nil when unset or not a folder.
-var dataRoot: String? {
-    guard let raw = ProcessInfo.processInfo.environment["HOGWILD_DATA"], !raw.isEmpty else { return nil }
-    let url = raw.hasPrefix("/")
-        ? URL(fileURLWithPath: raw)
-        : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(raw)
-    let path = url.standardizedFileURL.path
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
-    return path
-}
-
-/// `dataRoot`, or a test failure when the ml-100k files are not there.
-func requireMovieLens(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-    let root = try #require(dataRoot, "HOGWILD_DATA must point at the folder holding ml-100k (e.g. HOGWILD_DATA=/work/shared/data)",
-                            sourceLocation: sourceLocation)
-    try #require(FileManager.default.fileExists(atPath: "\(root)/ml-100k/ua.base")
-                 && FileManager.default.fileExists(atPath: "\(root)/ml-100k/ua.test"),
-                 "HOGWILD_DATA=\(root) has no ml-100k/ua.base and ml-100k/ua.test", sourceLocation: sourceLocation)
-    return root
-}
-
 /// A not-yet-started `hogwild arguments` process in `directory`, with this process's environment
-/// (HOGWILD_DATA made absolute, HOGWILD_OFFLINE=1 so that no test ever reaches for the network)
+/// (HOGWILD_DATA set to the folder holding ml-100k, `MovieLens.root`, HOGWILD_OFFLINE=1 so that no test ever reaches for the network)
 /// and then `overrides`; with `fileSizeLimit`, run under `ulimit -f` that many KiB (through bash).
 func hogwildProcess(_ arguments: [String], in directory: URL, environment overrides: [String: String] = [:],
                     fileSizeLimit: Int? = nil) throws -> Process {
@@ -119,7 +97,7 @@ func hogwildProcess(_ arguments: [String], in directory: URL, environment overri
     }
     process.currentDirectoryURL = directory
     var environment = ProcessInfo.processInfo.environment
-    if let root = dataRoot { environment["HOGWILD_DATA"] = root }
+    if let root = MovieLens.root { environment["HOGWILD_DATA"] = root }
     environment["HOGWILD_OFFLINE"] = "1"
     environment.merge(overrides) { $1 }
     process.environment = environment
