@@ -79,6 +79,10 @@ struct OutputSafetyCommandTests {
                 expectOneLineError(r, containing: phrases)
                 #expect(!r.stdout.contains("data ") && !r.stdout.contains("epoch"), "ran before failing: \(r)")
             }
+            // A run that fails after its outputs were prepared (here: malformed data) removes their temporaries.
+            try writeFile("bad.tsv", "1\n", in: dir)
+            expectOneLineError(try runHogwild(["train", "--data", "bad.tsv", "--save", "m.hgw", "--report", "r.json"], in: dir),
+                               containing: ["bad.tsv:1"])
             // synth checks its outputs before generating.
             let synth = try runHogwild(["synth", "--format", "csv", "--out", "s.csv", "--test-out", "./s.csv"], in: dir)
             expectOneLineError(synth, containing: ["'s.csv' and './s.csv' are the same file"])
