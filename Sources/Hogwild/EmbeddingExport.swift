@@ -10,7 +10,11 @@ import Darwin
 /// TSV, word2vec/fastText text vectors and TensorBoard Embedding Projector files.
 ///
 /// Every file is written atomically (`FileBytes.writeAtomically`), so an interrupted export
-/// leaves each file either complete or as it was. Rows are written in the model's row order;
+/// leaves each file either complete or as it was. The formats' file names are distinct, so
+/// exports of different formats into one folder never replace each other's files. Ids are written
+/// unchanged, so they stay distinct: an id a format cannot hold (a tab or line break in a
+/// tab-separated file, whitespace in a word2vec file) is refused before anything is written.
+/// Rows are written in the model's row order;
 /// floats in the text formats are printed with Swift's shortest round-tripping representation
 /// (`Float.description`), so parsing them gives back the exact stored values.
 ///
@@ -25,10 +29,11 @@ public enum EmbeddingExport {
         /// `users.tsv` / `items.tsv` (line r = row r's id, then the item's title when known) and
         /// `manifest.json` (hyper-parameters, training files, final test metrics).
         case npy
-        /// StarSpace-style `id<TAB>v1<TAB>v2…` lines: `users.tsv`, `items.tsv`.
+        /// StarSpace-style `id<TAB>v1<TAB>v2…` lines: `user_vectors.tsv`, `item_vectors.tsv`
+        /// (not `users.tsv`, which an `npy` export in the same folder needs).
         case tsv
         /// word2vec / fastText text vectors: `users.vec`, `items.vec`, each a `count dim` line
-        /// followed by `id v1 v2 …` lines (whitespace in ids replaced by `_`).
+        /// followed by `id v1 v2 …` lines (ids holding whitespace, or empty, are refused).
         case vec
         /// TensorBoard Embedding Projector files for the items: `vectors.tsv` (tab-separated
         /// values, no ids) and `metadata.tsv` (`id  title  genres  popularity`, with a header).
@@ -38,7 +43,7 @@ public enum EmbeddingExport {
         public var files: [String] {
             switch self {
             case .npy: ["users.npy", "items.npy", "users.tsv", "items.tsv", "manifest.json"]
-            case .tsv: ["users.tsv", "items.tsv"]
+            case .tsv: ["user_vectors.tsv", "item_vectors.tsv"]
             case .vec: ["users.vec", "items.vec"]
             case .projector: ["vectors.tsv", "metadata.tsv"]
             }
@@ -89,7 +94,9 @@ public enum EmbeddingExport {
     ///   - options: normalisation and item metadata.
     /// - Returns: the paths written, in order.
     /// - Throws: `HogwildError` when the folder cannot be created (or is a file), a file cannot be
-    ///   written, or `options` has per-item arrays of the wrong length.
+    ///   written or may not be replaced (see `OutputSafety`), an id cannot be held by `format`
+    ///   (see `checkIDs`), or `options` has per-item arrays of the wrong length. Bad ids, paths
+    ///   and arrays are found before anything is written.
     @discardableResult
     public static func export(_ model: EmbeddingModel, header: ModelFile.Header? = nil, format: Format,
                               to directory: String, options: Options = Options()) throws -> [String] {
@@ -100,8 +107,18 @@ public enum EmbeddingExport {
         if let popularity = options.popularity, popularity.count != itemCount {
             throw HogwildError("item popularity has \(popularity.count) entries for \(itemCount) items")
         }
-        try makeDirectory(directory)
         let path = { (name: String) in directory.hasSuffix("/") ? directory + name : "\(directory)/\(name)" }
+        // Every id is checked before the first file is written, so a refused export writes nothing.
+        let idFiles: [(IDMap, IDSeparators, String)] = switch format {
+        case .npy: [(model.users, .tabSeparated, "users.tsv"), (model.items, .tabSeparated, "items.tsv")]
+        case .tsv: [(model.users, .tabSeparated, "user_vectors.tsv"), (model.items, .tabSeparated, "item_vectors.tsv")]
+        case .vec: [(model.users, .whitespaceSeparated, "users.vec"), (model.items, .whitespaceSeparated, "items.vec")]
+        case .projector: [(model.items, .tabSeparated, "metadata.tsv")]
+        }
+        for (ids, separators, name) in idFiles { try checkIDs(ids, separators, file: path(name)) }
+        try makeDirectory(directory)
+        // So are the paths (no special file, no input of the run): a refusal writes no file either.
+        for name in format.files { _ = try OutputSafety.checkedTarget(path(name)) }
         let normalize = options.normalize
         switch format {
         case .npy:
@@ -115,8 +132,8 @@ public enum EmbeddingExport {
             let json = try encoder.encode(m)
             try FileBytes.writeAtomically(path("manifest.json"), text: String(decoding: json, as: UTF8.self) + "\n")
         case .tsv:
-            try writeTSV(model.userTable, ids: model.users, normalize: normalize, to: path("users.tsv"))
-            try writeTSV(model.itemTable, ids: model.items, normalize: normalize, to: path("items.tsv"))
+            try writeTSV(model.userTable, ids: model.users, normalize: normalize, to: path("user_vectors.tsv"))
+            try writeTSV(model.itemTable, ids: model.items, normalize: normalize, to: path("item_vectors.tsv"))
         case .vec:
             try writeVec(model.userTable, ids: model.users, normalize: normalize, to: path("users.vec"))
             try writeVec(model.itemTable, ids: model.items, normalize: normalize, to: path("items.vec"))
@@ -174,14 +191,16 @@ public enum EmbeddingExport {
     }
 
     /// Writes one id per line, in row order (line r is row r's id), with `titles[r]` as a second
-    /// tab-separated field when given and non-nil. Tabs and line breaks in fields become spaces.
+    /// tab-separated field when given and non-nil. Tabs and line breaks in titles become spaces.
     ///
     /// - Precondition: `titles`, when given, has one entry per id.
-    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
+    /// - Throws: `HogwildError` when an id holds a tab or line break, or the file cannot be
+    ///   written (it is then left as it was).
     public static func writeIDs(_ ids: IDMap, titles: [String?]? = nil, to path: String) throws {
+        try checkIDs(ids, .tabSeparated, file: path)
         try writeLines(path) { emit in
             for r in 0..<ids.count {
-                var line = tsvField(ids.id(at: r))
+                var line = ids.id(at: r)
                 if let title = titles?[r] { line += "\t" + tsvField(title) }
                 try emit(line)
             }
@@ -193,23 +212,25 @@ public enum EmbeddingExport {
     /// Writes StarSpace-style lines `id<TAB>v1<TAB>v2…`, one per row, no header.
     ///
     /// - Precondition: `ids` has one id per row of `table`.
-    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
+    /// - Throws: `HogwildError` when an id holds a tab or line break, or the file cannot be
+    ///   written (it is then left as it was).
     public static func writeTSV(_ table: EmbeddingTable, ids: IDMap, normalize: Bool = false, to path: String) throws {
         precondition(ids.count == table.rowCount)
-        try writeRows(table, normalize: normalize, to: path, separator: 0x09) { tsvField(ids.id(at: $0)) }
+        try checkIDs(ids, .tabSeparated, file: path)
+        try writeRows(table, normalize: normalize, to: path, separator: 0x09) { ids.id(at: $0) }
     }
 
     /// Writes word2vec / fastText text vectors: a `count dim` line, then `id v1 v2 …` per row,
-    /// space-separated. Whitespace in ids becomes `_` (an empty id is written as `_`), as the
-    /// format splits on whitespace. Loadable by gensim's
-    /// `KeyedVectors.load_word2vec_format(path, binary=False)`.
+    /// space-separated. Loadable by gensim's `KeyedVectors.load_word2vec_format(path, binary=False)`.
     ///
     /// - Precondition: `ids` has one id per row of `table`.
-    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
+    /// - Throws: `HogwildError` when an id is empty or holds whitespace (the format splits on
+    ///   it), or the file cannot be written (it is then left as it was).
     public static func writeVec(_ table: EmbeddingTable, ids: IDMap, normalize: Bool = false, to path: String) throws {
         precondition(ids.count == table.rowCount)
+        try checkIDs(ids, .whitespaceSeparated, file: path)
         try writeRows(table, normalize: normalize, to: path, separator: 0x20,
-                      firstLine: "\(table.rowCount) \(table.dimension)") { vecToken(ids.id(at: $0)) }
+                      firstLine: "\(table.rowCount) \(table.dimension)") { ids.id(at: $0) }
     }
 
     /// Writes the projector's `vectors.tsv`: one row per line, tab-separated values, no ids.
@@ -223,15 +244,16 @@ public enum EmbeddingExport {
     /// then one line per item in row order; genres are joined with `|`; unknown fields are empty.
     ///
     /// - Precondition: `info` and `popularity`, when given, have one entry per id.
-    /// - Throws: `HogwildError` when the file cannot be written (it is then left as it was).
+    /// - Throws: `HogwildError` when an id holds a tab or line break, or the file cannot be
+    ///   written (it is then left as it was).
     public static func writeProjectorMetadata(ids: IDMap, info: [ItemInfo?]?, popularity: [Int]?, to path: String) throws {
+        try checkIDs(ids, .tabSeparated, file: path)
         try writeLines(path) { emit in
             try emit("id\ttitle\tgenres\tpopularity")
             for r in 0..<ids.count {
                 let item = info?[r] ?? nil
-                let fields = [ids.id(at: r), item?.title ?? "", item?.genres.joined(separator: "|") ?? "",
-                              popularity.map { String($0[r]) } ?? ""]
-                try emit(fields.map(tsvField).joined(separator: "\t"))
+                let fields = [item?.title ?? "", item?.genres.joined(separator: "|") ?? "", popularity.map { String($0[r]) } ?? ""]
+                try emit(([ids.id(at: r)] + fields.map(tsvField)).joined(separator: "\t"))
             }
         }
     }
@@ -242,11 +264,32 @@ public enum EmbeddingExport {
         return String(text.map { $0 == "\t" || $0.isNewline ? " " : $0 })
     }
 
-    /// `id` with every whitespace character replaced by `_`, safe as one word2vec token.
-    static func vecToken(_ id: String) -> String {
-        if id.isEmpty { return "_" }
-        guard id.contains(where: \.isWhitespace) else { return id }
-        return String(id.map { $0.isWhitespace ? "_" : $0 })
+    /// The separators of the text formats' lines, which ids must not hold.
+    enum IDSeparators {
+        /// Tab-separated lines: no tab or line break (any `Character.isNewline`, as
+        /// `str.splitlines` splits on them all).
+        case tabSeparated
+        /// word2vec lines, split on whitespace: no whitespace, and not empty.
+        case whitespaceSeparated
+    }
+
+    /// Refuses an id that `separators` would split or merge: ids are exported unchanged (a
+    /// replaced character could make two ids one), so one that cannot be held stops the export.
+    ///
+    /// - Throws: `HogwildError` naming `file`, the id (escaped, cut short) and its model row
+    ///   (0-based, the row of the exported arrays).
+    static func checkIDs(_ ids: IDMap, _ separators: IDSeparators, file: String) throws {
+        for r in 0..<ids.count {
+            let id = ids.id(at: r)
+            switch separators {
+            case .tabSeparated where id.contains(where: { $0 == "\t" || $0.isNewline }):
+                throw HogwildError("cannot write \(OutputSafety.quoted(file)): the id of model row \(r), \(OutputSafety.quoted(id)), holds a tab or line break, which a tab-separated file cannot hold")
+            case .whitespaceSeparated where id.isEmpty || id.contains(where: \.isWhitespace):
+                throw HogwildError("cannot write \(OutputSafety.quoted(file)): the id of model row \(r), \(OutputSafety.quoted(id)), \(id.isEmpty ? "is empty" : "holds whitespace"), which a word2vec file cannot hold (export as npy or tsv)")
+            default:
+                continue
+            }
+        }
     }
 
     /// Streams `table`'s rows as text lines: `label(r)` (when given), then the values, all joined

@@ -41,25 +41,22 @@ public enum FileBytes {
     /// moment leaves either the old file or the new one, never a mix; on error the temporary
     /// file is removed and `path` is untouched.
     ///
-    /// Temporaries of earlier writers of `path` that were killed are removed first.
+    /// `path` must be new or a regular file (a symbolic link to one is written through), and
+    /// not one of the run's inputs; the temporary file is the one `OutputSafety.prepare` created
+    /// for `path`, if any. Temporaries of earlier writers of `path` that were killed are removed
+    /// first.
     ///
-    /// - Throws: `HogwildError` naming `path` when the file cannot be written, or whatever
-    ///   `produce` throws.
+    /// - Throws: `HogwildError` naming `path` when it may not be replaced (see `OutputSafety`) or
+    ///   cannot be written, or whatever `produce` throws.
     public static func writeAtomically(_ path: String, _ produce: (inout FileSink) throws -> Void) throws {
-        removeStaleTemporaries(of: path)
-        let temporary = "\(path).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw HogwildError("cannot write '\(path)': \(errorText())") }
-        var sink = FileSink(fd: fd, path: path)
+        let temporary = try OutputSafety.temporary(for: path)
+        var sink = FileSink(fd: temporary.fd, path: path)
         do {
             try produce(&sink)
             try sink.flush()
-            guard fsync(fd) == 0 else { throw HogwildError("cannot write '\(path)': \(errorText())") }
-            close(fd)
-            guard rename(temporary, path) == 0 else { throw HogwildError("cannot write '\(path)': \(errorText())") }
+            try temporary.commit()
         } catch {
-            close(fd)
-            unlink(temporary)
+            temporary.discard()
             throw error
         }
     }

@@ -81,6 +81,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        try prepare(outputs: [report, reportHTML], protecting: evaluator || kernels ? [] : try dataOptions.source().inputFiles)
         if evaluator { return try runEvaluator() }
         if kernels { return try runKernels() }
         let counts = try threadCounts

@@ -11,7 +11,11 @@ struct Export: ParsableCommand {
             Example: hogwild train --data ml-100k --save m.hgw && hogwild export --model m.hgw --format npy --out exported
 
             Files are written into --out, which is created when missing; each file is replaced \
-            atomically.
+            atomically. Each format has its own file names, so exports of several formats can \
+            share a folder. Ids are written unchanged: an id a format cannot hold (a tab or line \
+            break in the tab-separated files of npy, tsv and projector; whitespace, or an empty \
+            id, in vec) stops the export with an error naming it and its row, before any file is \
+            written.
 
             npy: users.npy and items.npy, NumPy .npy 1.0 arrays of float32 (little-endian, C \
             order, shape (rows, dim)) for numpy.load; users.tsv and items.tsv, whose line r holds \
@@ -21,11 +25,10 @@ struct Export: ParsableCommand {
             users_evaluated when the model file has them (models saved by 'hogwild train' with a \
             test set).
 
-            tsv: users.tsv and items.tsv, StarSpace-style 'id<TAB>v1<TAB>v2…' lines.
+            tsv: user_vectors.tsv and item_vectors.tsv, StarSpace-style 'id<TAB>v1<TAB>v2…' lines.
 
             vec: users.vec and items.vec in word2vec/fastText text format ('count dim', then \
-            'id v1 v2 …'; whitespace in ids becomes '_'), for gensim's \
-            KeyedVectors.load_word2vec_format(path, binary=False).
+            'id v1 v2 …'), for gensim's KeyedVectors.load_word2vec_format(path, binary=False).
 
             projector: vectors.tsv and metadata.tsv for the items, to load into the TensorBoard \
             Embedding Projector (projector.tensorflow.org, "Load"). metadata.tsv has the columns \
@@ -59,10 +62,12 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
+        OutputSafety.protectInputs([(model, "model file")])
         let (loaded, header) = try ModelFile.load(model)
         say("model    \(model): \(loaded.users.count) users, \(loaded.items.count) items, \(loaded.configuration.summary), \(loaded.epochsTrained) epochs")
         var options = EmbeddingExport.Options(normalize: normalize)
         if dataOptions.data != nil, let source = try dataOptions.source(header: header) {
+            OutputSafety.protectInputs(source.inputFiles)
             options.itemInfo = try ModelQuery.itemTitles(source, items: loaded.items)
             if format == .projector {
                 let dataset = try dataOptions.load(source, model: loaded, header: header)

@@ -25,9 +25,13 @@ struct HogwildCommand: ParsableCommand {
 
     /// Runs the command line with SIGPIPE ignored: when the reader of standard output goes away
     /// (`hogwild train … --save m.hgw | head`), the remaining lines are dropped instead of the
-    /// signal killing a run before it writes its model and report.
+    /// signal killing a run before it writes its model and report. SIGXFSZ is ignored too, so a
+    /// file-size limit (`ulimit -f`) makes the write fail with an error naming the file.
+    /// SIGINT, SIGTERM and SIGHUP remove the temporary output files and exit 130, 143, 129.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
+        OutputSafety.removeTemporariesOnSignals()
         main(nil)
     }
 }

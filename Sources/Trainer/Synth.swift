@@ -51,6 +51,7 @@ struct Synth: ParsableCommand {
     }
 
     func run() throws {
+        try prepare(outputs: [out, testOut])
         if !ignoreMemoryLimit {
             try MemoryBudget.check(MemoryBudget.synthetic(spec), what: "synth", advice: "ask for fewer --interactions, --users or --items")
         }

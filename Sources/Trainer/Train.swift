@@ -17,7 +17,13 @@ struct Train: ParsableCommand {
             a kill at any moment leaves the previous file intact), and --resume M continues a \
             saved run to its planned epochs with its own hyper-parameters (the model flags are \
             then ignored; give the same data flags as the first run). With one thread it ends \
-            exactly where an uninterrupted run would.
+            exactly where an uninterrupted run would. --resume M --save M is allowed (the model is \
+            read whole before training); no other output may replace an input of the run.
+
+            Outputs (--save, --report, --report-html) are checked and their temporary files \
+            created before the data is loaded, so a bad path fails at once; a path that is not a \
+            regular file is refused. If --save fails at the end, the reports are still written. \
+            Ctrl-C or SIGTERM removes the temporary files and exits 130 or 143.
             """)
 
     @OptionGroup(title: "Data") var dataOptions: DataOptions
@@ -147,6 +153,7 @@ struct Train: ParsableCommand {
     func run() throws {
         Console.quiet = quiet
         Console.humanToStandardError = logJson
+        try prepareOutputs()
         let k = evaluation.k
         var loadSeconds = 0.0
         try checkMemoryBeforeLoading()
@@ -280,10 +287,13 @@ struct Train: ParsableCommand {
             say("trained  \(history.count) epochs, \(triplets) triplets in \(fixed(trainSeconds, 3)) s: \(millions(rate)) triplets/s")
         }
         if logJson, let final { emitJSON(FinalEvent(evaluation: final, trainSeconds: trainSeconds, tripletsPerSecond: rate)) }
-        if let save {
-            try ModelFile.save(result, to: save, source: dataset.source, evaluation: final, minRating: dataOptions.minRating,
-                               holdout: dataOptions.holdout, sideFeatures: features.map { _ in featureOptions.description })
-            chat("saved    \(save)")
+        // A model that cannot be saved still gets its report written; the run then fails.
+        let saved = Result {
+            if let save {
+                try ModelFile.save(result, to: save, source: dataset.source, evaluation: final, minRating: dataOptions.minRating,
+                                   holdout: dataOptions.holdout, sideFeatures: features.map { _ in featureOptions.description })
+                chat("saved    \(save)")
+            }
         }
         if report != nil || reportHTML != nil {
             var r = RunReport(data: dataset.source.name, split: dataset.split, configuration: config, k: k,
@@ -296,6 +306,7 @@ struct Train: ParsableCommand {
             if let report { try writeJSON(r, to: report) }
             if let reportHTML { try HTMLReport.writeTraining(r, dataSummary: dataset.summary, to: reportHTML) }
         }
+        try saved.get()
     }
 }
 

@@ -128,8 +128,8 @@ struct ExportTests {
         let users = try ParsedNPY(fileBytes("\(folder.path)/users.npy"))
         for r in 0..<5 { #expect(abs(norm(users.row(r)) - 1) < 1e-6) }
         // The text formats normalise too.
-        try EmbeddingExport.export(model, format: .vec, to: folder.path, options: .init(normalize: true))
-        let line = try fileLines("\(folder.path)/items.vec")[1].split(separator: " ").dropFirst().map { Float(String($0))! }
+        try EmbeddingExport.export(model, format: .tsv, to: folder.path, options: .init(normalize: true))
+        let line = try fileLines("\(folder.path)/item_vectors.tsv")[0].split(separator: "\t").dropFirst().map { Float(String($0))! }
         #expect(line == items.row(0))
     }
 
@@ -138,20 +138,24 @@ struct ExportTests {
         defer { folder.cleanup() }
         let model = Self.model()
         try EmbeddingExport.export(model, format: .tsv, to: folder.path)
-        let items = try fileLines("\(folder.path)/items.tsv")
+        let items = try fileLines("\(folder.path)/item_vectors.tsv")
         #expect(items.count == 9)
         let fields = items[0].split(separator: "\t", omittingEmptySubsequences: false)
         #expect(fields.count == 8 && fields[0] == "item 0")
         #expect(fields.dropFirst().map { Float(String($0))! } == model.itemTable.row(0))
-        #expect(try fileLines("\(folder.path)/users.tsv").count == 5)
-        #expect(try fileLines("\(folder.path)/users.tsv")[2].hasPrefix("ü2\t"))
+        #expect(try fileLines("\(folder.path)/user_vectors.tsv").count == 5)
+        #expect(try fileLines("\(folder.path)/user_vectors.tsv")[2].hasPrefix("ü2\t"))
 
-        try EmbeddingExport.export(model, format: .vec, to: folder.path)
+        // word2vec splits on whitespace: these item ids ("item 2") are refused, ids without it kept.
+        #expect(throws: HogwildError.self) { try EmbeddingExport.export(model, format: .vec, to: folder.path) }
+        let spaceless = EmbeddingModel(configuration: model.configuration, users: model.users, items: idMap(9, prefix: "item_"),
+                                       userTable: model.userTable, itemTable: model.itemTable, epochsTrained: 0)
+        try EmbeddingExport.export(spaceless, format: .vec, to: folder.path)
         let vec = try fileLines("\(folder.path)/items.vec")
         #expect(vec.count == 10)
         #expect(vec[0] == "9 7")
         let tokens = vec[3].split(separator: " ", omittingEmptySubsequences: false)
-        #expect(tokens.count == 8 && tokens[0] == "item_2")  // whitespace in ids becomes '_'
+        #expect(tokens.count == 8 && tokens[0] == "item_2")
         #expect(tokens.dropFirst().map { Float(String($0))! } == model.itemTable.row(2))
         let users = try fileLines("\(folder.path)/users.vec")
         #expect(users.count == 6 && users[0] == "5 7" && users[1].hasPrefix("ü0 "))

@@ -2,22 +2,6 @@ import Foundation
 import HogwildTestSupport
 import Testing
 
-/// Runs hogwild, waits until `file` has been (re)written by it, then SIGKILLs it `delay` seconds
-/// later — so the kill lands mid-run whatever the machine's (or the sanitizer's) speed.
-private func runAndKill(_ arguments: [String], in directory: URL, after delay: Double, once file: URL) throws {
-    func stamp() -> Date? { try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date }
-    let before = stamp()
-    let process = try hogwildProcess(arguments, in: directory)
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let deadline = Date().addingTimeInterval(120)
-    while process.isRunning && stamp() == before && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-    Thread.sleep(forTimeInterval: delay)
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-}
-
 @Suite("Checkpoints survive SIGKILL and resume", .serialized)
 struct CheckpointTests {
     @Test("killing train while it checkpoints never leaves an unreadable model; resuming matches an uninterrupted run", .needsMovieLens, .tags(.movieLens))
@@ -33,8 +17,8 @@ struct CheckpointTests {
             // kills land while an existing file is being replaced by the next checkpoint.
             let checkpoint = dir.appendingPathComponent("ck.hgw")
             for delay in [0.0, 0.01, 0.03, 0.07, 0.15] {
-                try runAndKill(["train"] + common + ["--checkpoint-every", "1", "--save", "ck.hgw"], in: dir,
-                               after: delay, once: checkpoint)
+                _ = try runAndSignal(["train"] + common + ["--checkpoint-every", "1", "--save", "ck.hgw"], in: dir,
+                                     after: delay, once: checkpoint, signal: SIGKILL)
                 let check = try runHogwild(["eval", "--model", "ck.hgw", "--data", "ml-100k"], in: dir)
                 #expect(check.status == 0, "checkpoint unreadable after a kill \(delay) s after a checkpoint: \(check)")
             }

@@ -53,7 +53,7 @@ struct ExportCommandTests {
 
             let tsv = try runHogwild(["export", "--model", "m.hgw", "--format", "tsv", "--out", "out/tsv"], in: dir)
             try #require(tsv.status == 0, "\(tsv)")
-            let items = try lines(dir.appendingPathComponent("out/tsv/items.tsv"))
+            let items = try lines(dir.appendingPathComponent("out/tsv/item_vectors.tsv"))
             #expect(items.count == 40 && items[0].split(separator: "\t").count == 9)
 
             let vec = try runHogwild(["export", "--model", "m.hgw", "--format", "vec", "--out", "out/vec", "--normalize"], in: dir)
@@ -114,6 +114,33 @@ struct ExportCommandTests {
         }
     }
 
+    @Test("formats share a folder without replacing each other's files; an id a format cannot hold is refused in one line")
+    func formatsShareAFolderAndKeepIDs() throws {
+        try withTemporaryDirectory { dir in
+            try trainSmall(in: dir)
+            for format in ["npy", "tsv", "vec", "projector"] {
+                let r = try runHogwild(["export", "--model", "m.hgw", "--format", format, "--out", "out"], in: dir)
+                try #require(r.status == 0, "\(r)")
+            }
+            // npy's id file is still one id per line, not the tsv export's vectors.
+            #expect(try lines(dir.appendingPathComponent("out/users.tsv")) == (1...30).map(String.init))
+            #expect(try lines(dir.appendingPathComponent("out/user_vectors.tsv")).map { $0.split(separator: "\t").count } == Array(repeating: 9, count: 30))
+
+            // "a b" would have become "a_b" in word2vec's whitespace-separated lines: the same id as another user's.
+            try writeFile("spaced.tsv", "1\t1\t5\n1\t2\t5\na b\t1\t5\na b\t3\t5\na_b\t2\t5\na_b\t3\t5\n", in: dir)
+            try writeFile("spaced-test.tsv", "1\t3\t5\na b\t2\t5\na_b\t1\t5\n", in: dir)
+            let trained = try runHogwild(["train", "--data", "spaced.tsv", "--test", "spaced-test.tsv", "--epochs", "1", "--dim", "4",
+                                          "--k", "2", "--save", "s.hgw"], in: dir)
+            try #require(trained.status == 0, "\(trained)")
+            expectOneLineError(try runHogwild(["export", "--model", "s.hgw", "--format", "vec", "--out", "spaced"], in: dir),
+                               containing: ["'spaced/users.vec'", "model row 1, 'a b', holds whitespace"])
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("spaced").path))
+            let tsv = try runHogwild(["export", "--model", "s.hgw", "--format", "tsv", "--out", "spaced"], in: dir)
+            try #require(tsv.status == 0, "\(tsv)")
+            #expect(try lines(dir.appendingPathComponent("spaced/user_vectors.tsv")).map { $0.split(separator: "\t")[0] } == ["1", "a b", "a_b"])
+        }
+    }
+
     @Test("bad exports fail with one line")
     func badInput() throws {
         try withTemporaryDirectory { dir in
@@ -130,6 +157,13 @@ struct ExportCommandTests {
             #expect(unknown.status != 0 && unknown.stderrLines.first?.contains("'csv' is invalid") == true, "\(unknown)")
             expectOneLineError(try runHogwild(["export", "--model", "m.hgw", "--format", "vec", "--out", "o", "--data", "train.tsv"], in: dir),
                                containing: ["--data"])
+            // The model file itself is an input: an export never writes over it.
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: false)
+            try FileManager.default.copyItem(at: dir.appendingPathComponent("m.hgw"), to: dir.appendingPathComponent("models/items.vec"))
+            expectOneLineError(try runHogwild(["export", "--model", "models/items.vec", "--format", "vec", "--out", "models"], in: dir),
+                               containing: ["refusing to write 'models/items.vec'", "this run's model file"])
+            #expect(try readBytes(dir.appendingPathComponent("models/items.vec")) == readBytes(dir.appendingPathComponent("m.hgw")))
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("models/users.vec").path), "a refused export wrote a file")
             try writeFile("other.tsv", "1\t999\t5\n", in: dir)
             expectOneLineError(try runHogwild(["export", "--model", "m.hgw", "--format", "projector", "--out", "o",
                                                "--data", "other.tsv"], in: dir),

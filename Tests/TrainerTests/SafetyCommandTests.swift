@@ -1,4 +1,5 @@
 import Foundation
+import HogwildTestSupport
 import Testing
 
 /// Runs that diverge, ask for impossible cutoffs or counts, find nothing to train on, or cannot
@@ -7,10 +8,10 @@ import Testing
 struct SafetyCommandTests {
     static let hugeK = "4611686018427387903"
 
-    @Test("a diverging run stops with the epoch and --lr and writes no model and no report",
+    @Test("a diverging run stops with the epoch and --lr and writes no model and no report", .needsMovieLens, .tags(.movieLens),
           arguments: [["--lr=3.4e38"], ["--lr=3.4e38", "--loss", "warp"], ["--lr=1e20"], ["--lr=1e36"]])
     func divergence(flags: [String]) throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--epochs", "3", "--save", "m.hgw", "--report", "r.json"] + flags, in: dir)
             expectOneLineError(r, containing: ["diverged in epoch", "--lr", "lower --lr"])
@@ -21,9 +22,9 @@ struct SafetyCommandTests {
         }
     }
 
-    @Test("--k beyond the catalogue is refused before training; recommend and similar clamp it")
+    @Test("--k beyond the catalogue is refused before training; recommend and similar clamp it", .needsMovieLens, .tags(.movieLens))
     func hugeK() throws {
-        _ = try requireMovieLens()
+        _ = try MovieLens.require()
         try withTemporaryDirectory { dir in
             let r = try runHogwild(["train", "--data", "ml-100k", "--k", Self.hugeK, "--save", "m.hgw"], in: dir)
             expectOneLineError(r, containing: ["--k \(Self.hugeK)", "1682 items"])

@@ -84,11 +84,17 @@ private final class PipeDrain: @unchecked Sendable {
 
 /// A not-yet-started `hogwild arguments` process in `directory`, with this process's environment
 /// (HOGWILD_DATA set to the folder holding ml-100k, `MovieLens.root`, HOGWILD_OFFLINE=1 so that no test ever reaches for the network)
-/// and then `overrides`.
-func hogwildProcess(_ arguments: [String], in directory: URL, environment overrides: [String: String] = [:]) throws -> Process {
+/// and then `overrides`; with `fileSizeLimit`, run under `ulimit -f` that many KiB (through bash).
+func hogwildProcess(_ arguments: [String], in directory: URL, environment overrides: [String: String] = [:],
+                    fileSizeLimit: Int? = nil) throws -> Process {
     let process = Process()
-    process.executableURL = try hogwildExecutable()
-    process.arguments = arguments
+    if let fileSizeLimit {
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "ulimit -f \(fileSizeLimit) && exec \"$0\" \"$@\"", try hogwildExecutable().path] + arguments
+    } else {
+        process.executableURL = try hogwildExecutable()
+        process.arguments = arguments
+    }
     process.currentDirectoryURL = directory
     var environment = ProcessInfo.processInfo.environment
     if let root = MovieLens.root { environment["HOGWILD_DATA"] = root }
@@ -99,11 +105,11 @@ func hogwildProcess(_ arguments: [String], in directory: URL, environment overri
 }
 
 /// Runs `hogwild arguments` in `directory` with this process's environment (as for
-/// `hogwildProcess`) and `environment`'s overrides, and returns its exit and output. A run
-/// longer than `timeout` seconds is killed.
+/// `hogwildProcess`, with its `fileSizeLimit`) and `environment`'s overrides, and returns its exit
+/// and output. A run longer than `timeout` seconds is killed.
 func runHogwild(_ arguments: [String], in directory: URL, environment: [String: String] = [:],
-                timeout: Double = 120) throws -> RunResult {
-    let process = try hogwildProcess(arguments, in: directory, environment: environment)
+                timeout: Double = 120, fileSizeLimit: Int? = nil) throws -> RunResult {
+    let process = try hogwildProcess(arguments, in: directory, environment: environment, fileSizeLimit: fileSizeLimit)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -121,6 +127,29 @@ func runHogwild(_ arguments: [String], in directory: URL, environment: [String: 
                      status: process.terminationStatus,
                      stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs hogwild, waits until `file` has been (re)written by it, then sends it `signal` `delay`
+/// seconds later — so the signal lands mid-run whatever the machine's (or the sanitizer's)
+/// speed — and waits for it to end (killing it after a minute). Returns the ended process and
+/// whether it was still running when signalled.
+func runAndSignal(_ arguments: [String], in directory: URL, after delay: Double, once file: URL,
+                  signal: Int32) throws -> (process: Process, signalled: Bool) {
+    func stamp() -> Date? { try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date }
+    let before = stamp()
+    let process = try hogwildProcess(arguments, in: directory)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(120)
+    while process.isRunning && stamp() == before && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+    Thread.sleep(forTimeInterval: delay)
+    let signalled = process.isRunning && kill(process.processIdentifier, signal) == 0
+    let patience = Date().addingTimeInterval(60)
+    while process.isRunning && Date() < patience { Thread.sleep(forTimeInterval: 0.01) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+    return (process, signalled)
 }
 
 /// Calls `body` with a fresh temporary directory, removed afterwards.

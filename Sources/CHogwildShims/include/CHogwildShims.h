@@ -1,6 +1,8 @@
 #ifndef HOGWILD_SHIMS_H
 #define HOGWILD_SHIMS_H
 
+#include "TemporaryFiles.h"
+
 /// Hints the CPU to pull the cache line holding `address` into all cache levels for reading.
 /// A hint only: it never faults, even for addresses that are not mapped.
 static inline void hogwild_prefetch_read(const void *address) {
