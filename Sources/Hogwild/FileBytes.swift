@@ -6,8 +6,14 @@ import Darwin
 
 /// Whole-file reads and crash-safe whole-file writes, with errors that name the file.
 public enum FileBytes {
-    /// The contents of `path`, followed by one extra zero byte (so C number parsers stop at the
-    /// end of the data). The returned count excludes that byte.
+    /// Zero bytes after the data in `read`'s buffer: C number parsers stop there, and a reader
+    /// may load a whole 8-byte word starting at any byte of the data.
+    public static let readPadding = 8
+
+    /// The contents of `path`, followed by `readPadding` zero bytes (not counted in `count`).
+    ///
+    /// A regular file is read in one pass into a buffer of its size; anything else — a pipe,
+    /// `/dev/stdin`, a FIFO, a character device — is read as a stream to its end.
     ///
     /// - Throws: `HogwildError` naming the file when it cannot be opened or read, or is a folder.
     /// - Complexity: O(file size), one read pass.
@@ -18,21 +24,34 @@ public enum FileBytes {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw HogwildError("cannot read '\(path)': it is a directory") }
-        let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size + 1)
+        // A regular file's size is known (though it may still grow or shrink while read: the
+        // loop below keeps reading past it); a stream's is not.
+        let regular = (info.st_mode & S_IFMT) == S_IFREG
+        var bytes = [UInt8](repeating: 0, count: (regular ? Int(info.st_size) : 1 << 16) + readPadding)
         var done = 0
-        try bytes.withUnsafeMutableBytes { buffer in
-            while done < size {
-                let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw HogwildError("cannot read '\(path)': \(errorText())")
-                }
+        while true {
+            if done == bytes.count - readPadding {
+                // Full: one byte more says whether the stream (or a file that grew) goes on.
+                var next: UInt8 = 0
+                let n = Glibc.read(fd, &next, 1)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { throw HogwildError("cannot read '\(path)': \(errorText())") }
                 if n == 0 { break }
-                done += n
+                bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16)))
+                bytes[done] = next
+                done += 1
             }
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + done, buffer.count - readPadding - done)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw HogwildError("cannot read '\(path)': \(errorText())")
+            }
+            if n == 0 { break }
+            done += n
         }
-        bytes[done] = 0
+        bytes.removeLast(bytes.count - done - readPadding)
         return (bytes, done)
     }
 
