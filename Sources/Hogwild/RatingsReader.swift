@@ -45,13 +45,15 @@ public struct RatingRecords: Sendable {
 /// - Header rule — the first non-blank line is skipped as a header when
 ///   - it has three or more fields and its third is not a number (a data line there would be an
 ///     error: "rating … is not a number"); or
-///   - it has two fields, neither a number, and either both are column names (`user`, `userId`,
-///     `customer_id`, `item`, `product_id`, `movieId`, `sku`, … — a known noun, optionally followed
-///     by `id`, `key`, `code` or `name`, in any case, with or without `_`, `-` or spaces) or the
-///     next non-blank line's two fields are both numbers.
+///   - it has two fields, neither a number, and either one of them is a column name (`user`,
+///     `userId`, `customer_id`, `item`, `product_id`, `movieId`, `sku`, … — a known noun,
+///     optionally followed by `id`, `key`, `code` or `name`, in any case, with or without `_`,
+///     `-` or spaces) or the next non-blank line's two fields are both numbers.
 ///
-///   So `user1,item1` or `alice,bob` followed by more string ids is data, and never dropped. A
-///   skipped header is returned in `RatingRecords.header`, for the caller to print.
+///   So `user1,item1` or `alice,bob` followed by more string ids is data, never dropped; a
+///   header of two unknown words above string ids (`Kunde,Artikel`) is read as data too. A
+///   skipped header is returned in `RatingRecords.header`, for the caller to print, so a real
+///   first line taken for one is never dropped silently.
 /// - Errors name the file and line (`ratings.csv:3: rating 'abc' is not a number`); ids and
 ///   values quoted in them are escaped and cut to 60 characters (`HogwildError.escaped`).
 ///
@@ -494,7 +496,7 @@ public enum RatingsReader {
         func isNumber(_ field: Field) -> Bool { number(b, field) != nil }
         if first.count >= 3 { return !isNumber(first.rating) }
         guard first.count == 2, !isNumber(first.user), !isNumber(first.item) else { return false }
-        if isColumnName(b, first.user) && isColumnName(b, first.item) { return true }
+        if isColumnName(b, first.user) || isColumnName(b, first.item) { return true }
         guard let next, next.count == 2 else { return false }
         return isNumber(next.user) && isNumber(next.item)
     }
