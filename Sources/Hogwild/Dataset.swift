@@ -242,7 +242,8 @@ public struct Dataset: Sendable {
         // Rated below the threshold, and not also a positive (a pair rated twice).
         var seenUsers: [Int32] = [], seenItems: [Int32] = []
         all.withUnsafeHandle { csr in
-            for k in 0..<trainRecords.count where !trainRecords.isPositive(k, minRating: minRating) {
+            // (A file without ratings has only positives.)
+            for k in 0..<(trainRecords.ratings.isEmpty ? 0 : trainRecords.count) where !trainRecords.isPositive(k, minRating: minRating) {
                 let user = trainRecords.users[k], item = trainRecords.items[k]
                 if !csr.contains(user: Int(user), item: item) {
                     seenUsers.append(user)

@@ -55,6 +55,37 @@ public enum FileBytes {
         return (bytes, done)
     }
 
+    /// Calls `body` with the contents of `path`, followed by `readPadding` zero bytes (not
+    /// counted). A regular file is mapped into memory — no copy, no zeroed buffer, pages shared
+    /// with the page cache — and unmapped when `body` returns; anything else (a pipe,
+    /// `/dev/stdin`) is read as by `read`. A file truncated by another process while `body` runs
+    /// may end the process (SIGBUS), as with any mapped file.
+    ///
+    /// - Throws: `HogwildError` naming the file when it cannot be opened or read, or is a folder;
+    ///   whatever `body` throws.
+    public static func withContents<R>(of path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
+        let size = Int(info.st_size)
+        if (info.st_mode & S_IFMT) == S_IFREG && size > 0 {
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let length = (size + readPadding + page - 1) / page * page
+            let failed = UnsafeMutableRawPointer(bitPattern: -1)
+            // Zero pages first, the file over their start: the bytes after its end read as zero.
+            if let region = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), region != failed {
+                defer { munmap(region, length) }
+                if mmap(region, size, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0) == region {
+                    return try body(UnsafeBufferPointer(start: region.assumingMemoryBound(to: UInt8.self), count: size))
+                }
+            }
+        }
+        let (bytes, count) = try read(path)
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(start: $0.baseAddress, count: count)) }
+    }
+
     /// Writes a file atomically: `produce` streams the contents into a temporary file next to
     /// `path`, which is flushed to disk and then renamed over `path`. A crash or kill at any
     /// moment leaves either the old file or the new one, never a mix; on error the temporary

@@ -91,9 +91,8 @@ public enum RatingsReader {
     /// `read`, splitting the file into chunks of at least `chunkBytes` (tests use tiny ones).
     static func read(_ path: String, users: inout IDMap, items: inout IDMap, addNewIDs: Bool,
                      threads: Int, chunkBytes: Int) throws -> RatingRecords {
-        let (bytes, size) = try FileBytes.read(path)
-        return try bytes.withUnsafeBufferPointer { buffer in
-            try parse(Text(base: buffer.baseAddress!, count: size), path: path, users: &users, items: &items,
+        try FileBytes.withContents(of: path) { buffer in
+            try parse(Text(base: buffer.baseAddress!, count: buffer.count), path: path, users: &users, items: &items,
                       addNewIDs: addNewIDs, threads: threads, chunkBytes: chunkBytes)
         }
     }

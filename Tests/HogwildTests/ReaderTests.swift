@@ -59,7 +59,7 @@ struct ReaderTests {
         #expect(after.contains("r.csv:2:") && after.contains("after the closing quote"), "\(after)")
     }
 
-    @Test("the header rule: names or numbers below mark a header; string ids never do",
+    @Test("the header rule, case by case: column names, or numbers below, mark a header",
           arguments: [
             ("customer_id,product_id\nc1,p1\nc2,p1\n", 1, 2),
             ("user,item\nu,i\n", 1, 1),
