@@ -18,12 +18,30 @@ public enum FileBytes {
     /// - Throws: `HogwildError` naming the file when it cannot be opened or read, or is a folder.
     /// - Complexity: O(file size), one read pass.
     public static func read(_ path: String) throws -> (bytes: [UInt8], count: Int) {
+        let (fd, info) = try openForReading(path)
+        defer { close(fd) }
+        return try read(fd, info, path)
+    }
+
+    /// `path` opened for reading, and its status; a folder is refused.
+    private static func openForReading(_ path: String) throws -> (fd: Int32, info: stat) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw HogwildError("cannot read '\(path)': it is a directory") }
+        guard fstat(fd, &info) == 0 else {
+            let error = HogwildError("cannot read '\(path)': \(errorText())")
+            close(fd)
+            throw error
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw HogwildError("cannot read '\(path)': it is a directory")
+        }
+        return (fd, info)
+    }
+
+    /// The rest of `read`, on the open `fd`.
+    private static func read(_ fd: Int32, _ info: stat, _ path: String) throws -> (bytes: [UInt8], count: Int) {
         // A regular file's size is known (though it may still grow or shrink while read: the
         // loop below keeps reading past it); a stream's is not.
         let regular = (info.st_mode & S_IFMT) == S_IFREG
@@ -64,11 +82,8 @@ public enum FileBytes {
     /// - Throws: `HogwildError` naming the file when it cannot be opened or read, or is a folder;
     ///   whatever `body` throws.
     public static func withContents<R>(of path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
+        let (fd, info) = try openForReading(path)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
         let size = Int(info.st_size)
         if (info.st_mode & S_IFMT) == S_IFREG && size > 0 {
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -82,7 +97,7 @@ public enum FileBytes {
                 }
             }
         }
-        let (bytes, count) = try read(path)
+        let (bytes, count) = try read(fd, info, path)
         return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(start: $0.baseAddress, count: count)) }
     }
 
