@@ -123,17 +123,33 @@ struct ByteIDInterner: Sendable, Equatable {
         return intern(key: k, hash: h, bytes: bytes)
     }
 
-    /// Starts loading the memory a lookup of `bytes` will read, so that it is in cache when the
-    /// lookup comes (a reader looks one line ahead).
+    /// Where a lookup of an id goes, worked out once: its value in the direct array (≥ 0), or
+    /// else its hash-table key and hash.
+    struct Probe {
+        var value: Int
+        var key: UInt64
+        var hash: UInt64
+    }
+
+    /// The probe for `bytes`, after starting to load the memory its lookup will read, so that
+    /// it is in cache when `intern(_:probe:)` comes (a reader looks one line ahead). With
+    /// `padded`, 8 bytes past any byte of `bytes` may be read.
     @inline(__always)
-    func prefetch(_ bytes: UnsafeBufferPointer<UInt8>, padded: Bool) {
-        guard let p = bytes.baseAddress else { return }
-        if let value = Self.directValue(p, bytes.count) {
+    func prefetch(_ bytes: UnsafeBufferPointer<UInt8>, padded: Bool) -> Probe {
+        if let p = bytes.baseAddress, let value = Self.directValue(p, bytes.count) {
             if value < direct.count { direct.withUnsafeBufferPointer { hogwild_prefetch_read($0.baseAddress! + value) } }
-        } else {
-            let slot = Int(truncatingIfNeeded: Self.key(p, bytes.count, padded: padded).hash) & mask
-            slots.withUnsafeBufferPointer { hogwild_prefetch_read($0.baseAddress! + slot) }
+            return Probe(value: value, key: 0, hash: 0)
         }
+        let (k, h) = Self.key(of: bytes, padded: padded)
+        slots.withUnsafeBufferPointer { hogwild_prefetch_read($0.baseAddress! + (Int(truncatingIfNeeded: h) & mask)) }
+        return Probe(value: -1, key: k, hash: h)
+    }
+
+    /// `intern(bytes)` with the probe `prefetch` made for the same bytes (still valid after
+    /// the table grew: a hash does not depend on the table's size).
+    @inline(__always)
+    mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>, probe: Probe) -> Int32 {
+        probe.value >= 0 ? intern(direct: probe.value, bytes: bytes) : intern(key: probe.key, hash: probe.hash, bytes: bytes)
     }
 
     @inline(__always)

@@ -222,12 +222,14 @@ public enum RatingsReader {
         var scratch: [UInt8] = []
 
         @inline(__always)
-        func prefetch(_ text: Text, _ field: Field) {
-            if !field.escaped { table.prefetch(UnsafeBufferPointer(start: text.base + field.start, count: field.end - field.start), padded: true) }
+        func prefetch(_ text: Text, _ field: Field) -> ByteIDInterner.Probe? {
+            // An escaped id is unescaped into `scratch` only when interned.
+            field.escaped ? nil : table.prefetch(UnsafeBufferPointer(start: text.base + field.start, count: field.end - field.start), padded: true)
         }
 
+        /// The id in `field` (a line's `prefetch` made `probe`) interned; its first line noted.
         @inline(__always)
-        mutating func intern(_ text: Text, _ field: Field, line: Int) -> Int32 {
+        mutating func intern(_ text: Text, _ field: Field, probe: ByteIDInterner.Probe?, line: Int) -> Int32 {
             let index: Int32
             if field.escaped {
                 scratch.removeAll(keepingCapacity: true)
@@ -240,7 +242,8 @@ public enum RatingsReader {
                 scratch.append(contentsOf: repeatElement(0, count: FileBytes.readPadding))
                 index = scratch.withUnsafeBufferPointer { table.intern(UnsafeBufferPointer(rebasing: $0[0..<length]), padded: true) }
             } else {
-                index = table.intern(UnsafeBufferPointer(start: text.base + field.start, count: field.end - field.start), padded: true)
+                let bytes = UnsafeBufferPointer(start: text.base + field.start, count: field.end - field.start)
+                index = probe.map { table.intern(bytes, probe: $0) } ?? table.intern(bytes, padded: true)
             }
             if Int(index) == firstLines.count { firstLines.append(Int32(truncatingIfNeeded: line)) }
             return index
@@ -269,7 +272,7 @@ public enum RatingsReader {
             var fields = Fields()
             // A line's ids are interned one line later: their table entries are fetched from
             // memory meanwhile (the item table is read at random).
-            var pending: (user: Field, item: Field, line: Int)? = nil
+            var pending: (user: Field, item: Field, userProbe: ByteIDInterner.Probe?, itemProbe: ByteIDInterner.Probe?, line: Int)? = nil
             do throws(LineProblem) {
                 while p < end {
                     line += 1
@@ -284,20 +287,19 @@ public enum RatingsReader {
                         guard fields.count >= 3 else { throw LineProblem("missing rating (field 3); earlier lines have one") }
                         ratings.append(try rating(base, fields.rating))
                     }
-                    users.prefetch(text, fields.user)
-                    items.prefetch(text, fields.item)
-                    if let (user, item, at) = pending {
-                        userRows.append(users.intern(text, user, line: at))
-                        itemRows.append(items.intern(text, item, line: at))
+                    let userProbe = users.prefetch(text, fields.user), itemProbe = items.prefetch(text, fields.item)
+                    if let (user, item, up, ip, at) = pending {
+                        userRows.append(users.intern(text, user, probe: up, line: at))
+                        itemRows.append(items.intern(text, item, probe: ip, line: at))
                     }
-                    pending = (fields.user, fields.item, line)
+                    pending = (fields.user, fields.item, userProbe, itemProbe, line)
                 }
             } catch {
                 problem = (line, error.message)
             }
-            if let (user, item, at) = pending {
-                userRows.append(users.intern(text, user, line: at))
-                itemRows.append(items.intern(text, item, line: at))
+            if let (user, item, up, ip, at) = pending {
+                userRows.append(users.intern(text, user, probe: up, line: at))
+                itemRows.append(items.intern(text, item, probe: ip, line: at))
             }
             lines = line
             self.users = users
