@@ -263,6 +263,22 @@ public enum AUCEvaluator {
         return e
     }
 
+    /// The number of users `evaluate` would rank (before any sampling): those with a test
+    /// positive outside their `train` row and at least one other item left as a negative.
+    /// Zero means there is nothing to evaluate — e.g. the test file is the training file.
+    ///
+    /// - Complexity: O(users + pairs · log(pairs per user)).
+    public static func evaluableUsers(train: InteractionMatrix, test: InteractionMatrix) -> Int {
+        train.withUnsafeHandle { trainCSR in
+            test.withUnsafeHandle { testCSR in
+                (0..<test.userCount).filter { u in
+                    let fresh = testCSR.row(u).filter { !trainCSR.contains(user: u, item: $0) }.count
+                    return fresh > 0 && train.itemCount - trainCSR.row(u).count - fresh > 0
+                }.count
+            }
+        }
+    }
+
     /// Scores every item for the first `users` users and nothing else, for benchmarking the
     /// blocked `ScoreBlock` product (used on the model's rows even for an MLP model).
     ///

@@ -151,6 +151,12 @@ public struct Dataset: Sendable {
     /// without ratings and for generated or binary sets. `TrainingConfiguration.seenWeight`
     /// trains on them.
     public let seen: InteractionMatrix
+    /// Test positives left out by `load` because their user or item never appears in the
+    /// training data (all zero when none were, or with `keepUnseenTest`).
+    public internal(set) var unseenTest = UnseenTestPositives()
+    /// One line each for what loading did to the input beyond reading it — a header line
+    /// skipped, unseen test positives left out — for the caller to print.
+    public internal(set) var notes: [String] = []
 
     init(source: DataSource, users: IDMap, items: IDMap, train: InteractionMatrix, test: InteractionMatrix, split: String,
          seen: InteractionMatrix? = nil) {
@@ -177,12 +183,24 @@ public struct Dataset: Sendable {
     ///   - holdout: positives held out per user when there is no test file.
     ///   - seed: seeds the holdout draw.
     ///   - ids: when given, the id maps of a trained model: ids outside them are errors.
-    ///   - threads: workers for generating a synthetic set.
+    ///   - threads: workers for reading a large text file or generating a synthetic set.
+    ///   - keepUnseenTest: keep test positives whose user or item has no interaction in the
+    ///     training data. By default they are left out — such a user's or item's vector was never
+    ///     trained, so ranking with it measures the initialisation — and counted in `unseenTest`,
+    ///     with a line in `notes`.
     /// - Throws: `HogwildError` for an unreadable or malformed file (naming file and line), an
     ///   id outside `ids`, or a binary file given together with a test file.
     /// - Complexity: O(file sizes + pairs · log(pairs per user)).
     public static func load(_ source: DataSource, minRating: Float, holdout: Int, seed: UInt64,
-                            ids: (users: IDMap, items: IDMap)? = nil, threads: Int = 1) throws -> Dataset {
+                            ids: (users: IDMap, items: IDMap)? = nil, threads: Int = 1,
+                            keepUnseenTest: Bool = false) throws -> Dataset {
+        let data = try split(source, minRating: minRating, holdout: holdout, seed: seed, ids: ids, threads: threads)
+        return keepUnseenTest ? data : data.leavingOutUnseenTest()
+    }
+
+    /// `load` before unseen test positives are left out.
+    private static func split(_ source: DataSource, minRating: Float, holdout: Int, seed: UInt64,
+                              ids: (users: IDMap, items: IDMap)?, threads: Int) throws -> Dataset {
         guard holdout >= 0 else { throw HogwildError("--holdout must be 0 or more (got \(holdout))") }
         if let spec = source.synthetic {
             let (train, test) = SyntheticData.generate(spec, threads: threads)
@@ -196,12 +214,23 @@ public struct Dataset: Sendable {
         }
         var users = ids?.users ?? IDMap(), items = ids?.items ?? IDMap()
         let frozen = ids != nil
-        let trainRecords = try RatingsReader.read(source.trainFile, users: &users, items: &items, addNewIDs: !frozen)
+        let trainRecords = try RatingsReader.read(source.trainFile, users: &users, items: &items, addNewIDs: !frozen, threads: threads)
         let testRecords = try source.testFile.map {
-            try RatingsReader.read($0, users: &users, items: &items, addNewIDs: !frozen)
+            try RatingsReader.read($0, users: &users, items: &items, addNewIDs: !frozen, threads: threads)
+        }
+        let notes = [(source.trainFile, trainRecords.header), (source.testFile ?? "", testRecords?.header)].compactMap { file, header in
+            header.map { "'\(file)' line \($0.line) taken for a header and skipped: \($0.text)" }
+        }
+        let withNotes = { (data: Dataset) -> Dataset in
+            var data = data
+            data.notes = notes
+            return data
         }
         let positives = { (records: RatingRecords) -> (users: [Int32], items: [Int32]) in
+            if records.ratings.isEmpty { return (records.users, records.items) }  // every record is one
             var u: [Int32] = [], i: [Int32] = []
+            u.reserveCapacity(records.count)
+            i.reserveCapacity(records.count)
             for k in 0..<records.count where records.isPositive(k, minRating: minRating) {
                 u.append(records.users[k])
                 i.append(records.items[k])
@@ -217,7 +246,8 @@ public struct Dataset: Sendable {
         // Rated below the threshold, and not also a positive (a pair rated twice).
         var seenUsers: [Int32] = [], seenItems: [Int32] = []
         all.withUnsafeHandle { csr in
-            for k in 0..<trainRecords.count where !trainRecords.isPositive(k, minRating: minRating) {
+            // (A file without ratings has only positives.)
+            for k in 0..<(trainRecords.ratings.isEmpty ? 0 : trainRecords.count) where !trainRecords.isPositive(k, minRating: minRating) {
                 let user = trainRecords.users[k], item = trainRecords.items[k]
                 if !csr.contains(user: Int(user), item: item) {
                     seenUsers.append(user)
@@ -230,8 +260,13 @@ public struct Dataset: Sendable {
             let testPositives = positives(testRecords)
             let test = InteractionMatrix(userCount: users.count, itemCount: items.count,
                                          users: testPositives.users, items: testPositives.items)
-            return Dataset(source: source, users: users, items: items, train: all, test: test,
-                           split: "\(source.trainFile) / \(testFile)", seen: seen)
+            return withNotes(Dataset(source: source, users: users, items: items, train: all, test: test,
+                                     split: "\(source.trainFile) / \(testFile)", seen: seen))
+        }
+        if holdout == 0 {
+            return withNotes(Dataset(source: source, users: users, items: items, train: all,
+                                     test: InteractionMatrix(userCount: users.count, itemCount: items.count, users: [], items: []),
+                                     split: "no test set", seen: seen))
         }
         // Per-user holdout from the training file.
         var trainUsers: [Int32] = [], trainItems: [Int32] = [], testUsers: [Int32] = [], testItems: [Int32] = []
@@ -249,12 +284,12 @@ public struct Dataset: Sendable {
                 trainItems.append(row[j])
             }
         }
-        return Dataset(
+        return withNotes(Dataset(
             source: source, users: users, items: items,
             train: InteractionMatrix(userCount: users.count, itemCount: items.count, users: trainUsers, items: trainItems),
             test: InteractionMatrix(userCount: users.count, itemCount: items.count, users: testUsers, items: testItems),
-            split: holdout > 0 ? "\(holdout) positives per user held out of \(source.trainFile) (seed \(seed))" : "no test set",
-            seen: seen)
+            split: "\(holdout) positives per user held out of \(source.trainFile) (seed \(seed))",
+            seen: seen))
     }
 
     /// A data set whose ids are the row indices, checked against a model's maps when given.
@@ -288,8 +323,97 @@ public struct Dataset: Sendable {
                 InteractionMatrix(userCount: users.count, itemCount: items.count, users: vu, items: vi))
     }
 
+    /// This data set without the test positives whose user or item has no training interaction
+    /// (positive or rated lower), counted in `unseenTest` and said in `notes`.
+    ///
+    /// - Complexity: O(users + pairs).
+    func leavingOutUnseenTest() -> Dataset {
+        var userSeen = [Bool](repeating: false, count: users.count), itemSeen = [Bool](repeating: false, count: items.count)
+        for matrix in [train, seen] {
+            matrix.withUnsafeHandle { csr in
+                for u in 0..<users.count {
+                    let row = csr.row(u)
+                    if !row.isEmpty { userSeen[u] = true }
+                    for item in row { itemSeen[Int(item)] = true }
+                }
+            }
+        }
+        var keptUsers: [Int32] = [], keptItems: [Int32] = []
+        var unseen = UnseenTestPositives()
+        var itemCounted = [Bool](repeating: false, count: items.count)
+        test.withUnsafeHandle { csr in
+            for u in 0..<users.count {
+                let row = csr.row(u)
+                if !row.isEmpty && !userSeen[u] { unseen.users += 1 }
+                for item in row {
+                    if userSeen[u] && itemSeen[Int(item)] {
+                        keptUsers.append(Int32(u))
+                        keptItems.append(item)
+                        continue
+                    }
+                    unseen.positives += 1
+                    if !itemSeen[Int(item)] && !itemCounted[Int(item)] {
+                        itemCounted[Int(item)] = true
+                        unseen.items += 1
+                    }
+                }
+            }
+        }
+        guard unseen.positives > 0 else { return self }
+        var data = Dataset(source: source, users: users, items: items,
+                           train: train, test: InteractionMatrix(userCount: users.count, itemCount: items.count, users: keptUsers, items: keptItems),
+                           split: split, seen: seen)
+        data.unseenTest = unseen
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        data.notes = notes + ["left out \(unseen.positives) of \(count(test.nonZeroCount, "test positive")), of \(count(unseen.users, "user")) "
+                              + "and \(count(unseen.items, "item")) never seen in training (their vectors are untrained; --keep-unseen-test keeps them)"]
+        return data
+    }
+
+    /// Throws unless the test set gives the evaluator something to rank: at least one user with
+    /// a test positive outside their training positives and an item left to rank it against.
+    /// Nothing to do when no test set was asked for (no test file and no positive held out).
+    ///
+    /// - Throws: `HogwildError` saying why there is nothing to evaluate.
+    /// - Complexity: O(users + pairs).
+    public func requireSomethingToEvaluate() throws {
+        guard source.testFile != nil || test.nonZeroCount > 0 || unseenTest.positives > 0 else { return }
+        guard AUCEvaluator.evaluableUsers(train: train, test: test) == 0 else { return }
+        let what = source.testFile.map { "'\($0)'" } ?? "the test set (\(split))"
+        if unseenTest.positives > 0 && test.nonZeroCount == 0 {
+            throw HogwildError("nothing to evaluate: all \(unseenTest.positives) test positives of \(what) are of users or items never seen in training "
+                               + "(--keep-unseen-test scores them with untrained vectors)")
+        }
+        if test.nonZeroCount == 0 {
+            throw HogwildError("nothing to evaluate: \(what) has no test positives")
+        }
+        let inTrain = train.withUnsafeHandle { trainCSR in
+            test.withUnsafeHandle { testCSR in
+                (0..<users.count).allSatisfy { u in testCSR.row(u).allSatisfy { trainCSR.contains(user: u, item: $0) } }
+            }
+        }
+        if inTrain {
+            throw HogwildError("nothing to evaluate: every test positive of \(what) is also a training positive of the same user (is the test file the training file?)")
+        }
+        throw HogwildError("nothing to evaluate: no user of \(what) has a test positive with an item left to rank it against")
+    }
+
     /// The number of users with at least one test positive.
     public var usersWithTestPositives: Int {
         test.withUnsafeHandle { csr in (0..<users.count).reduce(0) { $0 + (csr.row($1).isEmpty ? 0 : 1) } }
     }
+}
+
+/// Test positives `Dataset.load` left out because their user or item never appears in the
+/// training data.
+public struct UnseenTestPositives: Sendable, Equatable {
+    /// Test users with no training interaction (all their test positives are left out).
+    public var users = 0
+    /// Items of test positives with no training interaction.
+    public var items = 0
+    /// The test positives left out, for either reason.
+    public var positives = 0
+
+    /// None.
+    public init() {}
 }

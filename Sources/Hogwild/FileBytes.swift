@@ -6,34 +6,99 @@ import Darwin
 
 /// Whole-file reads and crash-safe whole-file writes, with errors that name the file.
 public enum FileBytes {
-    /// The contents of `path`, followed by one extra zero byte (so C number parsers stop at the
-    /// end of the data). The returned count excludes that byte.
+    /// Zero bytes after the data in `read`'s buffer: C number parsers stop there, and a reader
+    /// may load a whole 8-byte word starting at any byte of the data.
+    public static let readPadding = 8
+
+    /// The contents of `path`, followed by `readPadding` zero bytes (not counted in `count`).
+    ///
+    /// A regular file is read in one pass into a buffer of its size; anything else — a pipe,
+    /// `/dev/stdin`, a FIFO, a character device — is read as a stream to its end.
     ///
     /// - Throws: `HogwildError` naming the file when it cannot be opened or read, or is a folder.
     /// - Complexity: O(file size), one read pass.
     public static func read(_ path: String) throws -> (bytes: [UInt8], count: Int) {
+        let (fd, info) = try openForReading(path)
+        defer { close(fd) }
+        return try read(fd, info, path)
+    }
+
+    /// `path` opened for reading, and its status; a folder is refused.
+    private static func openForReading(_ path: String) throws -> (fd: Int32, info: stat) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(errorText())") }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw HogwildError("cannot read '\(path)': it is a directory") }
-        let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size + 1)
+        guard fstat(fd, &info) == 0 else {
+            let error = HogwildError("cannot read '\(path)': \(errorText())")
+            close(fd)
+            throw error
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw HogwildError("cannot read '\(path)': it is a directory")
+        }
+        return (fd, info)
+    }
+
+    /// The rest of `read`, on the open `fd`.
+    private static func read(_ fd: Int32, _ info: stat, _ path: String) throws -> (bytes: [UInt8], count: Int) {
+        // A regular file's size is known (though it may still grow or shrink while read: the
+        // loop below keeps reading past it); a stream's is not.
+        let regular = (info.st_mode & S_IFMT) == S_IFREG
+        var bytes = [UInt8](repeating: 0, count: (regular ? Int(info.st_size) : 1 << 16) + readPadding)
         var done = 0
-        try bytes.withUnsafeMutableBytes { buffer in
-            while done < size {
-                let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw HogwildError("cannot read '\(path)': \(errorText())")
-                }
+        while true {
+            if done == bytes.count - readPadding {
+                // Full: one byte more says whether the stream (or a file that grew) goes on.
+                var next: UInt8 = 0
+                let n = Glibc.read(fd, &next, 1)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { throw HogwildError("cannot read '\(path)': \(errorText())") }
                 if n == 0 { break }
-                done += n
+                bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16)))
+                bytes[done] = next
+                done += 1
+            }
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + done, buffer.count - readPadding - done)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw HogwildError("cannot read '\(path)': \(errorText())")
+            }
+            if n == 0 { break }
+            done += n
+        }
+        bytes.removeLast(bytes.count - done - readPadding)
+        return (bytes, done)
+    }
+
+    /// Calls `body` with the contents of `path`, followed by `readPadding` zero bytes (not
+    /// counted). A regular file is mapped into memory — no copy, no zeroed buffer, pages shared
+    /// with the page cache — and unmapped when `body` returns; anything else (a pipe,
+    /// `/dev/stdin`) is read as by `read`. A file truncated by another process while `body` runs
+    /// may end the process (SIGBUS), as with any mapped file.
+    ///
+    /// - Throws: `HogwildError` naming the file when it cannot be opened or read, or is a folder;
+    ///   whatever `body` throws.
+    public static func withContents<R>(of path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
+        let (fd, info) = try openForReading(path)
+        defer { close(fd) }
+        let size = Int(info.st_size)
+        if (info.st_mode & S_IFMT) == S_IFREG && size > 0 {
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let length = (size + readPadding + page - 1) / page * page
+            let failed = UnsafeMutableRawPointer(bitPattern: -1)
+            // Zero pages first, the file over their start: the bytes after its end read as zero.
+            if let region = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), region != failed {
+                defer { munmap(region, length) }
+                if mmap(region, size, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0) == region {
+                    return try body(UnsafeBufferPointer(start: region.assumingMemoryBound(to: UInt8.self), count: size))
+                }
             }
         }
-        bytes[done] = 0
-        return (bytes, done)
+        let (bytes, count) = try read(fd, info, path)
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(start: $0.baseAddress, count: count)) }
     }
 
     /// Writes a file atomically: `produce` streams the contents into a temporary file next to

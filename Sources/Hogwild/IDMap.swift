@@ -2,10 +2,10 @@
 ///
 /// Text files give *named* maps: any string id, indices assigned in order of first appearance.
 /// Binary interaction files and generated data give *dense* maps, whose id for index `i` is
-/// simply `"i"`: no strings are stored, which keeps millions of users cheap.
+/// simply `"i"`: no strings are stored, which keeps millions of users cheap. Named ids are kept
+/// as bytes in a `ByteIDInterner` (no `String` per id), so a reader's table becomes the map as is.
 public struct IDMap: Sendable, Equatable {
-    private var names: [String] = []
-    private var indices: [String: Int32] = [:]
+    private var names = ByteIDInterner()
     /// When non-nil, the map is dense with this many ids and `names` is unused.
     private var denseCount: Int? = nil
 
@@ -18,13 +18,29 @@ public struct IDMap: Sendable, Equatable {
         denseCount = count
     }
 
+    /// A named map holding the ids of `table`, in its order.
+    init(named table: ByteIDInterner) {
+        names = table
+    }
+
+    /// The ids as a byte table, for a reader to extend (a dense map is spelled out first).
+    var table: ByteIDInterner {
+        guard let denseCount else { return names }
+        var spelled = ByteIDInterner()
+        for i in 0..<denseCount {
+            var id = String(i)
+            _ = id.withUTF8 { spelled.intern($0) }
+        }
+        return spelled
+    }
+
     /// A named map holding `ids` in order (row `i` is `ids[i]`).
     ///
     /// - Throws: `HogwildError` naming the first duplicate id.
     public init(ids: [String]) throws {
         for id in ids {
             let next = Int32(count)
-            if intern(id) != next { throw HogwildError("duplicate id '\(id)'") }
+            if intern(id) != next { throw HogwildError("duplicate id '\(HogwildError.escaped(id))'") }
         }
     }
 
@@ -39,13 +55,13 @@ public struct IDMap: Sendable, Equatable {
     ///
     /// - Complexity: O(1) for dense maps, O(count) otherwise.
     public var isIdentity: Bool {
-        denseCount != nil || names.indices.allSatisfy { names[$0] == String($0) }
+        denseCount != nil || (0..<names.count).allSatisfy { names.string(at: $0) == String($0) }
     }
 
     /// The original id of row `index`.
     public func id(at index: Int) -> String {
         precondition(index >= 0 && index < count, "id index \(index) out of range 0..<\(count)")
-        return denseCount != nil ? String(index) : names[index]
+        return denseCount != nil ? String(index) : names.string(at: index)
     }
 
     /// Every id, by row index.
@@ -58,15 +74,11 @@ public struct IDMap: Sendable, Equatable {
     public mutating func intern(_ id: String) -> Int32 {
         if denseCount != nil {
             if let index = index(of: id) { return index }
-            names = ids
-            for (i, name) in names.enumerated() { indices[name] = Int32(i) }
+            names = table
             denseCount = nil
         }
-        if let index = indices[id] { return index }
-        let index = Int32(names.count)
-        indices[id] = index
-        names.append(id)
-        return index
+        var bytes = id
+        return bytes.withUTF8 { names.intern($0) }
     }
 
     /// The index of `id`, or `nil` if it is not in the map.
@@ -75,6 +87,7 @@ public struct IDMap: Sendable, Equatable {
             guard let i = Int(id), i >= 0, i < denseCount, String(i) == id else { return nil }
             return Int32(i)
         }
-        return indices[id]
+        var bytes = id
+        return bytes.withUTF8 { names.index(of: $0) }
     }
 }

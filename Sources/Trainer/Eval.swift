@@ -38,7 +38,7 @@ struct Eval: ParsableCommand {
         say("model    \(model): \(loaded.configuration.summary), \(loaded.epochsTrained) epochs")
         say("data     \(dataset.summary)")
         guard dataset.test.nonZeroCount > 0 else { throw HogwildError("no test positives in \(dataset.split)") }
-        let (m, baselines) = evaluation.evaluateAndPrint(loaded, dataset, threads: threads ?? coreCount,
+        let (m, baselines) = try evaluation.evaluateAndPrint(loaded, dataset, threads: threads ?? coreCount,
                                                          seed: loaded.configuration.seed)
         if let report {
             let r = RunReport(data: dataset.source.name, split: dataset.split, configuration: loaded.configuration,

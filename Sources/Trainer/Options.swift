@@ -33,6 +33,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Positives held out per user for testing when there is no test file (users with more than this many).")
     var holdout = 10
 
+    @Flag(help: "Keep test positives whose user or item never appears in the training data: they are scored with untrained vectors. (default: left out, and counted in one line)")
+    var keepUnseenTest = false
+
     func validate() throws {
         guard minRating.isFinite else { throw HogwildError("--min-rating must be a finite number (got \(minRating))") }
         guard holdout >= 0 else { throw HogwildError("--holdout must be 0 or more (got \(holdout))") }
@@ -42,8 +45,14 @@ struct DataOptions: ParsableArguments {
         try resolveData(data, test: test)
     }
 
+    /// The data set, after saying what loading left out, and refusing one with a test set
+    /// that gives nothing to evaluate (before any training is spent on it).
     func load(seed: UInt64, ids: (users: IDMap, items: IDMap)? = nil) throws -> Dataset {
-        try Dataset.load(source(), minRating: minRating, holdout: holdout, seed: seed, ids: ids, threads: coreCount)
+        let dataset = try Dataset.load(source(), minRating: minRating, holdout: holdout, seed: seed, ids: ids, threads: coreCount,
+                                       keepUnseenTest: keepUnseenTest)
+        for note in dataset.notes { chat("note     \(note)") }
+        try dataset.requireSomethingToEvaluate()
+        return dataset
     }
 }
 
@@ -85,8 +94,9 @@ struct ModelDataOptions: ParsableArguments {
 
     /// `source` read with the model's ids and the training split's settings.
     func load(_ source: DataSource, model: EmbeddingModel, header: ModelFile.Header) throws -> Dataset {
+        // Nothing is evaluated here: the test positives only mark hits, so all are kept.
         try Dataset.load(source, minRating: minRating ?? header.minRating ?? 4, holdout: holdout ?? header.holdout ?? 10,
-                         seed: model.configuration.seed, ids: (model.users, model.items), threads: coreCount)
+                         seed: model.configuration.seed, ids: (model.users, model.items), threads: coreCount, keepUnseenTest: true)
     }
 }
 

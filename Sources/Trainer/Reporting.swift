@@ -29,15 +29,20 @@ struct EvaluationOptions: ParsableArguments {
     /// Evaluates the model, prints its figures and those of the baselines, and returns them.
     ///
     /// - Parameter excluded: each user's non-candidates (default: the training positives).
+    /// - Throws: `HogwildError` when no user could be ranked (an AUC over no users is no result).
     func evaluateAndPrint(_ model: EmbeddingModel, _ dataset: Dataset, excluded: InteractionMatrix? = nil, threads: Int, seed: UInt64)
-        -> (model: Evaluation, baselines: [String: Evaluation]) {
+        throws -> (model: Evaluation, baselines: [String: Evaluation]) {
         let excluded = excluded ?? dataset.train
         let m = AUCEvaluator.evaluate(model: model, train: excluded, test: dataset.test, k: k, threads: threads,
                                       sampleUsers: evalUsers, seed: seed)
+        guard m.usersEvaluated > 0 else {
+            let sampled = evalUsers.map { " among the \($0) sampled (--eval-users)" } ?? ""
+            throw HogwildError("nothing to evaluate: no user\(sampled) has a test positive outside training and an item left to rank it against")
+        }
         say("test     AUC \(fixed(m.auc, 4))  P@\(k) \(fixed(m.precisionAtK, 4))  R@\(k) \(fixed(m.recallAtK, 4))  (\(m.usersEvaluated) users, \(fixed(m.seconds * 1000, 1)) ms)")
         say("ranking  MAP@\(k) \(fixed(m.mapAtK, 4))  NDCG@\(k) \(fixed(m.ndcgAtK, 4))  hit rate@\(k) \(fixed(m.hitRateAtK, 4))  coverage \(fixed(100 * m.coverage, 1))%")
         let d = m.aucDistribution
-        let worst = d.worstUsers.prefix(3).map { dataset.users.id(at: $0) }.joined(separator: ", ")
+        let worst = d.worstUsers.prefix(3).map { HogwildError.escaped(dataset.users.id(at: $0)) }.joined(separator: ", ")
         say("per-user AUC  min \(fixed(d.minimum, 3))  p10 \(fixed(d.p10, 3))  median \(fixed(d.median, 3))  p90 \(fixed(d.p90, 3))  max \(fixed(d.maximum, 3)); worst users \(worst)")
         var results: [String: Evaluation] = [:]
         for baseline in baselines {

@@ -272,7 +272,7 @@ struct Train: ParsableCommand {
         }
         var final: Evaluation? = nil, baselines: [String: Evaluation] = [:]
         if hasTest {
-            (final, baselines) = evaluation.evaluateAndPrint(result, dataset, excluded: testExcluded, threads: config.threads, seed: config.seed)
+            (final, baselines) = try evaluation.evaluateAndPrint(result, dataset, excluded: testExcluded, threads: config.threads, seed: config.seed)
             if !history.isEmpty { history[history.count - 1].auc = final?.auc }
         } else {
             say("test     no test positives: nothing to evaluate")

@@ -65,7 +65,7 @@ struct DownloadTests {
         #expect(source.trainFile == "\(folder)/ua.base" && source.testFile == "\(folder)/ua.test")
         #expect(try DataCatalog.download("ml-100k", environment: environment, log: { lines.append($0) }) == folder)
         #expect(server.requestedPaths.count == 1 && lines.count == 1)
-        let data = try Dataset.load(source, minRating: 4, holdout: 10, seed: 1)
+        let data = try Dataset.load(source, minRating: 4, holdout: 10, seed: 1, keepUnseenTest: true)
         #expect(data.users.count == 943 && data.items.count == 1682)
         #expect(data.train.nonZeroCount == 49_906 && data.test.nonZeroCount == 5_469)
     }
