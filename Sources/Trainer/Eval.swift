@@ -33,7 +33,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let (loaded, _) = try ModelFile.load(model)
-        try AUCEvaluator.checkCutoff(evaluation.k, itemCount: loaded.items.count)
+        let k = try evaluation.cutoff(itemCount: loaded.items.count)
         let dataset = try dataOptions.load(seed: loaded.configuration.seed, ids: (loaded.users, loaded.items))
         say("model    \(model): \(loaded.configuration.summary), \(loaded.epochsTrained) epochs")
         say("data     \(dataset.summary)")
@@ -42,7 +42,7 @@ struct Eval: ParsableCommand {
                                                          seed: loaded.configuration.seed)
         if let report {
             let r = RunReport(data: dataset.source.name, split: dataset.split, configuration: loaded.configuration,
-                              k: evaluation.k, evaluation: m, baselines: baselines, epochs: loaded.epochsTrained, trainSeconds: 0,
+                              k: k, evaluation: m, baselines: baselines, epochs: loaded.epochsTrained, trainSeconds: 0,
                               tripletsPerSecond: 0, history: [])
             try writeJSON(r, to: report)
         }

@@ -51,6 +51,10 @@ struct DataOptions: ParsableArguments {
         let dataset = try Dataset.load(source(), minRating: minRating, holdout: holdout, seed: seed, ids: ids, threads: coreCount,
                                        keepUnseenTest: keepUnseenTest)
         for note in dataset.notes { chat("note     \(note)") }
+        // No training positives is the first thing wrong with such data, whatever its test set.
+        guard dataset.train.nonZeroCount > 0 else {
+            throw HogwildError("\(dataset.source.name) has no training positives (\(dataset.split)): nothing to train on")
+        }
         try dataset.requireSomethingToEvaluate()
         return dataset
     }

@@ -11,8 +11,9 @@ enum Baseline: String, CaseIterable, ExpressibleByArgument, Codable {
 
 /// `--baseline` and the printing of evaluation figures, shared by `train` and `eval`.
 struct EvaluationOptions: ParsableArguments {
-    @Option(help: "Cut-off for the top-k metrics (precision, recall, MAP, NDCG, hit rate, coverage).")
-    var k = 10
+    @Option(name: .customLong("k"),
+            help: ArgumentHelp("Cut-off for the top-k metrics (precision, recall, MAP, NDCG, hit rate, coverage); at most the number of items (default: 10, or every item of a smaller catalogue).", valueName: "k"))
+    var requestedK: Int?
 
     @Option(help: "Evaluate a seeded sample of this many users (default: every user with a test positive).")
     var evalUsers: Int?
@@ -22,8 +23,18 @@ struct EvaluationOptions: ParsableArguments {
     var baselines: [Baseline] = []
 
     func validate() throws {
-        guard k >= 1 else { throw HogwildError("--k must be at least 1 (got \(k))") }
+        if let requestedK, requestedK < 1 { throw HogwildError("--k must be at least 1 (got \(requestedK))") }
         if let evalUsers, evalUsers < 1 { throw HogwildError("--eval-users must be at least 1 (got \(evalUsers))") }
+    }
+
+    /// The top-k cut-off for a catalogue of `itemCount` items: `--k`, else 10, or the whole
+    /// catalogue when it is smaller.
+    ///
+    /// - Throws: `HogwildError` when `--k` is above the catalogue.
+    func cutoff(itemCount: Int) throws -> Int {
+        guard let requestedK else { return max(1, min(10, itemCount)) }
+        try AUCEvaluator.checkCutoff(requestedK, itemCount: itemCount)
+        return requestedK
     }
 
     /// Evaluates the model, prints its figures and those of the baselines, and returns them.
@@ -33,6 +44,7 @@ struct EvaluationOptions: ParsableArguments {
     func evaluateAndPrint(_ model: EmbeddingModel, _ dataset: Dataset, excluded: InteractionMatrix? = nil, threads: Int, seed: UInt64)
         throws -> (model: Evaluation, baselines: [String: Evaluation]) {
         let excluded = excluded ?? dataset.train
+        let k = try cutoff(itemCount: dataset.items.count)
         let m = AUCEvaluator.evaluate(model: model, train: excluded, test: dataset.test, k: k, threads: threads,
                                       sampleUsers: evalUsers, seed: seed)
         guard m.usersEvaluated > 0 else {

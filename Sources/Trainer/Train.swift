@@ -115,11 +115,10 @@ struct Train: ParsableCommand {
         try checkMemory(estimate)
     }
 
-    /// Before the model and the trainer are allocated: something to train on, the top-k cutoff
+    /// Before the model and the trainer are allocated: the top-k cutoff
     /// against the catalogue, and training's memory.
     func preflight(_ data: Dataset, _ config: TrainingConfiguration) throws {
-        guard data.train.nonZeroCount > 0 else { throw HogwildError("\(data.source.name) has no training positives (\(data.split)): nothing to train on") }
-        try AUCEvaluator.checkCutoff(evaluation.k, itemCount: data.items.count)
+        _ = try evaluation.cutoff(itemCount: data.items.count)
         try checkMemory(MemoryBudget.training(users: data.users.count, items: data.items.count, pairs: data.train.nonZeroCount,
                                               configuration: config, validation: validationFraction > 0))
     }
@@ -154,7 +153,6 @@ struct Train: ParsableCommand {
         Console.quiet = quiet
         Console.humanToStandardError = logJson
         try prepareOutputs()
-        let k = evaluation.k
         var loadSeconds = 0.0
         try checkMemoryBeforeLoading()
         let (model, loaded) = try startingModel { seed, ids in
@@ -166,6 +164,7 @@ struct Train: ParsableCommand {
         // The cold-start protocol trains and tests on the data set without the cold items.
         let cold = featureOptions.coldItems > 0 ? try ColdStartSplit(loaded, fraction: featureOptions.coldItems, seed: config.seed) : nil
         let dataset = cold?.dataset ?? loaded
+        let k = try evaluation.cutoff(itemCount: dataset.items.count)
         let features = try featureOptions.sideFeatures(for: model, dataset: dataset)
         // What is evaluated and saved: for a hybrid model, the composed vectors.
         func scored() -> EmbeddingModel { features?.composedModel(model) ?? model }

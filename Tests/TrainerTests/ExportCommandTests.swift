@@ -127,7 +127,8 @@ struct ExportCommandTests {
             #expect(try lines(dir.appendingPathComponent("out/user_vectors.tsv")).map { $0.split(separator: "\t").count } == Array(repeating: 9, count: 30))
 
             // "a b" would have become "a_b" in word2vec's whitespace-separated lines: the same id as another user's.
-            try writeFile("spaced.tsv", "1\t1\t5\n1\t2\t5\na b\t1\t5\na b\t3\t5\na_b\t2\t5\na_b\t3\t5\n", in: dir)
+            // Item 4, rated low, leaves every test positive something to be ranked against.
+            try writeFile("spaced.tsv", "1\t1\t5\n1\t2\t5\n1\t4\t1\na b\t1\t5\na b\t3\t5\na_b\t2\t5\na_b\t3\t5\n", in: dir)
             try writeFile("spaced-test.tsv", "1\t3\t5\na b\t2\t5\na_b\t1\t5\n", in: dir)
             let trained = try runHogwild(["train", "--data", "spaced.tsv", "--test", "spaced-test.tsv", "--epochs", "1", "--dim", "4",
                                           "--k", "2", "--save", "s.hgw"], in: dir)
