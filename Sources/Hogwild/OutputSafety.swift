@@ -155,29 +155,9 @@ public enum OutputSafety {
         }
     }
 
-    /// `text` in single quotes for a one-line message: control characters escaped (`\t`, `\n`,
-    /// `\r`, `\x1B`…, and `\\`, `\'` so the escapes read back), cut off with "…" past 80
-    /// characters.
-    static func quoted(_ text: String) -> String {
-        var shown = "", length = 0
-        for scalar in text.unicodeScalars {
-            let piece: String
-            switch scalar {
-            case "\t": piece = "\\t"
-            case "\n": piece = "\\n"
-            case "\r": piece = "\\r"
-            case "\\": piece = "\\\\"
-            case "'": piece = "\\'"
-            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
-                piece = "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16, uppercase: true)
-            default: piece = String(scalar)
-            }
-            length += piece.unicodeScalars.count
-            if length > 80 { shown += "…"; break }
-            shown += piece
-        }
-        return "'\(shown)'"
-    }
+    /// `text` in single quotes for a one-line message, escaped and bounded as every message
+    /// quotes what it was given (`HogwildError.escaped`, 80 characters).
+    static func quoted(_ text: String) -> String { "'" + HogwildError.escaped(text, limit: 80) + "'" }
 }
 
 /// A temporary file `target.tmp-PID` being written, renamed over its target when complete.

@@ -114,9 +114,9 @@ struct OutputSafetyTests {
     }
 
     @Test func messagesEscapeControlCharactersAndStayShort() {
-        #expect(OutputSafety.quoted("a\tb\r\n\u{1B}[31m\\'") == #"'a\tb\r\n\x1B[31m\\\''"#)
+        #expect(OutputSafety.quoted("a\tb\r\n\u{1B}[31m\\") == #"'a\x09b\x0D\x0A\x1B[31m\\'"#)
         let long = OutputSafety.quoted(String(repeating: "x", count: 10_000))
-        #expect(long == "'" + String(repeating: "x", count: 80) + "…'")
+        #expect(long == "'" + String(repeating: "x", count: 80) + "… (10000 bytes)'")
     }
 
     // MARK: - Export
@@ -139,11 +139,11 @@ struct OutputSafetyTests {
         for format in [EmbeddingExport.Format.npy, .tsv] {
             let error = #expect(throws: HogwildError.self) { try EmbeddingExport.export(tabbed, format: format, to: out) }
             let file = format == .npy ? "users.tsv" : "user_vectors.tsv"
-            #expect(error?.description == #"cannot write '\#(out)/\#(file)': the id of model row 1, 'a\tb', holds a tab or line break, which a tab-separated file cannot hold"#)
+            #expect(error?.description == #"cannot write '\#(out)/\#(file)': the id of model row 1, 'a\x09b', holds a tab or line break, which a tab-separated file cannot hold"#)
         }
         let returned = Self.model(users: ["u0"], items: ["i0", "x\r", "x"])
         var error = #expect(throws: HogwildError.self) { try EmbeddingExport.export(returned, format: .projector, to: out) }
-        #expect(error?.description.contains(#"row 1, 'x\r', holds a tab or line break"#) == true, "\(error?.description ?? "-")")
+        #expect(error?.description.contains(#"row 1, 'x\x0D', holds a tab or line break"#) == true, "\(error?.description ?? "-")")
         let spaced = Self.model(users: ["u0"], items: ["a_b", "a b"])
         error = #expect(throws: HogwildError.self) { try EmbeddingExport.export(spaced, format: .vec, to: out) }
         #expect(error?.description == "cannot write '\(out)/items.vec': the id of model row 1, 'a b', holds whitespace, which a word2vec file cannot hold (export as npy or tsv)")
