@@ -14,7 +14,7 @@ public struct RatingRecords: Sendable {
     /// One rating per record when the file has a rating column, otherwise empty.
     public var ratings: [Float] = []
     /// The line taken for a header and skipped, with its number (its text escaped for printing
-    /// and cut at 200 characters), so a caller can say so; `nil` when every line is data.
+    /// and cut at 60 characters), so a caller can say so; `nil` when every line is data.
     public var header: (line: Int, text: String)? = nil
 
     /// The number of records.
@@ -459,7 +459,7 @@ public enum RatingsReader {
         if isHeader(b, firstFields, next: found.count > 1 ? found[1].fields : nil) {
             var end = first.start
             while end < size && b[end] != 0x0A && b[end] != 0x0D { end += 1 }
-            layout.header = (first.line, HogwildError.escaped(UnsafeBufferPointer(start: b + first.start, count: end - first.start), limit: 200))
+            layout.header = (first.line, HogwildError.escaped(UnsafeBufferPointer(start: b + first.start, count: end - first.start), limit: 60))
             layout.dataStart = first.next
             layout.linesBefore = first.line
             data = found.count > 1 ? found[1].fields ?? Fields() : Fields()

@@ -101,6 +101,11 @@ struct ReaderCommandTests {
             let l = try runHogwild(["train", "--data", "long.csv"] + Self.quick, in: dir)
             expectOneLineError(l, containing: ["long.csv:2: rating '9x9x", "… (10000000 bytes)' is not a number"])
             #expect(l.stderr.count < 200, "\(l.stderr.count) characters on stderr")
+            // A long first line taken for a header is quoted as briefly in the error that follows.
+            try writeFile("header.csv", "1," + String(repeating: "x", count: 10_000_000) + ",zz\n", in: dir)
+            let h = try runHogwild(["train", "--data", "header.csv"] + Self.quick, in: dir)
+            expectOneLineError(h, containing: ["'header.csv' has no interaction lines", "… (10000005 bytes)"])
+            #expect(h.stderr.count < 200, "\(h.stderr.count) characters on stderr")
         }
     }
 }
