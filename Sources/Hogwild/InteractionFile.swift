@@ -70,11 +70,28 @@ public enum InteractionFile {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }
-        let size = Int(info.st_size)
-        var header = [UInt8](repeating: 0, count: headerSize)
-        guard size >= headerSize, pread(fd, &header, headerSize, 0) == headerSize else {
-            throw HogwildError("'\(path)' is truncated (no complete header)")
+        return try read(size: Int(info.st_size), path: path) { destination, count, offset in
+            try FileBytes.readExactly(fd, into: destination, count: count, at: offset, path: path)
         }
+    }
+
+    /// Reads a file written by `write` from bytes in memory, as `read(_:)` does; `path` only
+    /// names the source in errors (the fuzz targets in perf/fuzz call this).
+    static func read(bytes: UnsafeRawBufferPointer, path: String) throws -> (users: Int, items: Int, train: InteractionMatrix, test: InteractionMatrix) {
+        try read(size: bytes.count, path: path) { destination, count, offset in
+            guard offset + count <= bytes.count else { throw HogwildError("'\(path)' is truncated") }
+            destination.copyMemory(from: bytes.baseAddress! + offset, byteCount: count)
+        }
+    }
+
+    /// The parser under both `read`s: `size` is the file's size, `readAt(destination, count,
+    /// offset)` copies `count` bytes from `offset` or throws.
+    private static func read(size: Int, path: String,
+                             readAt: (UnsafeMutableRawPointer, Int, Int) throws -> Void)
+        throws -> (users: Int, items: Int, train: InteractionMatrix, test: InteractionMatrix) {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        guard size >= headerSize else { throw HogwildError("'\(path)' is truncated (no complete header)") }
+        try header.withUnsafeMutableBytes { try readAt($0.baseAddress!, headerSize, 0) }
         guard Array(header[0..<8]) == magic else { throw HogwildError("'\(path)' is not a Hogwild interaction file") }
         func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
             T(littleEndian: header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) })
@@ -98,7 +115,7 @@ public enum InteractionFile {
             let buffer = AlignedBuffer<T>(count: count)
             let bytes = count * MemoryLayout<T>.stride
             try buffer.withUnsafeMutableBufferPointer { b in
-                try FileBytes.readExactly(fd, into: UnsafeMutableRawPointer(b.baseAddress!), count: bytes, at: position, path: path)
+                try readAt(UnsafeMutableRawPointer(b.baseAddress!), bytes, position)
             }
             position += bytes
             return buffer

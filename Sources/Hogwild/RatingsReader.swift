@@ -56,6 +56,17 @@ public enum RatingsReader {
     public static func read(_ path: String, users: inout IDMap, items: inout IDMap,
                             addNewIDs: Bool = true) throws -> RatingRecords {
         let (bytes, size) = try FileBytes.read(path)
+        return try read(bytes: bytes, count: size, path: path, users: &users, items: &items, addNewIDs: addNewIDs)
+    }
+
+    /// Parses file contents already in memory, as `read(_:users:items:addNewIDs:)` does (which
+    /// calls it; the fuzz targets in perf/fuzz call it directly). `path` only names the source in
+    /// errors.
+    ///
+    /// - Precondition: `bytes[count] == 0`, as `FileBytes.read` leaves it (strtod stops there).
+    static func read(bytes: [UInt8], count size: Int, path: String, users: inout IDMap, items: inout IDMap,
+                     addNewIDs: Bool) throws -> RatingRecords {
+        precondition(bytes.count > size && bytes[size] == 0, "the bytes must end in a zero")
         var records = RatingRecords()
         var separator: Separator? = nil
         var expectRatings = false
