@@ -51,6 +51,37 @@ struct ByteIDInterner {
         return index
     }
 
+    /// Appends ids `map.count..<count` to `map` in index order, so each keeps this table's index
+    /// (the table must have been seeded with `map`).
+    ///
+    /// - Throws: `HogwildError` naming `path` when one of them is the same `String` as an id
+    ///   before it. The table tells ids apart by their bytes, `IDMap` by `String`, which decodes
+    ///   bytes that are not UTF-8 as U+FFFD and compares canonically equivalent spellings (é as
+    ///   one scalar or as e + U+0301) equal: merged, they would leave two indices on one row.
+    func appendNewIDs(to map: inout IDMap, kind: String, path: String) throws {
+        for i in map.count..<count {
+            let row = Int(map.intern(string(at: i)))
+            guard row == i else {
+                throw HogwildError("'\(path)': \(kind) ids '\(escaped(row))' and '\(escaped(i))' are different bytes "
+                    + "but the same text (not UTF-8, or two Unicode spellings); make them distinct")
+            }
+        }
+    }
+
+    /// Id `i` for an error message: printable ASCII as is, other bytes as `\xNN`, at most 24 bytes.
+    private func escaped(_ i: Int) -> String {
+        let bytes = arena[starts[i]..<starts[i + 1]]
+        var text = ""
+        for b in bytes.prefix(24) {
+            if b >= 0x20 && b < 0x7F && b != 0x5C && b != 0x27 {
+                text.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                text += (b < 0x10 ? "\\x0" : "\\x") + String(b, radix: 16, uppercase: true)
+            }
+        }
+        return bytes.count > 24 ? text + "…" : text
+    }
+
     /// The id of index `i` as a string.
     func string(at i: Int) -> String {
         String(decoding: arena[starts[i]..<starts[i + 1]], as: UTF8.self)

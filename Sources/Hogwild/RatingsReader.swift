@@ -131,8 +131,8 @@ public enum RatingsReader {
             throw HogwildError(size == 0 ? "'\(path)' is empty" : "'\(path)' has no interaction lines")
         }
         // New ids, in the order the tables numbered them.
-        for i in users.count..<userTable.count { users.intern(userTable.string(at: i)) }
-        for i in items.count..<itemTable.count { items.intern(itemTable.string(at: i)) }
+        try userTable.appendNewIDs(to: &users, kind: "user", path: path)
+        try itemTable.appendNewIDs(to: &items, kind: "item", path: path)
         return records
     }
 

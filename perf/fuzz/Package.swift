@@ -3,18 +3,16 @@ import PackageDescription
 
 // libFuzzer targets for Hogwild's file readers, kept out of the main package: they must be built
 // with `-sanitize=fuzzer` (libFuzzer supplies `main`), which `swift build` there must not need.
-// `run.sh` builds them with `--sanitize fuzzer --sanitize address -Xswiftc -enable-testing`; the
-// last is for `@testable import Hogwild`, which reaches the readers' in-memory entry points
-// (`RatingsReader.read(bytes:count:path:…)` and the like), the same parsers the path API calls.
+// `run.sh` builds them with `-Xswiftc -sanitize=fuzzer,address` (and `--sanitize fuzzer` for the
+// link) and `-Xswiftc -enable-testing`, for `@testable import Hogwild`: the targets call the
+// readers' in-memory entry points (`RatingsReader.read(bytes:count:path:…)` and the like), the
+// same parsers the path API calls.
 let fuzzerTarget: (String) -> Target = { name in
     .executableTarget(
         name: name,
         dependencies: ["FuzzSupport", .product(name: "Hogwild", package: "Hogwild")],
         // No `main` of its own: libFuzzer's calls LLVMFuzzerTestOneInput.
-        swiftSettings: [.unsafeFlags(["-parse-as-library"])],
-        // gold's --gc-sections (SwiftPM's default on Linux) drops the coverage counters'
-        // sections, leaving libFuzzer blind; the toolchain's lld keeps them.
-        linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]
     )
 }
 

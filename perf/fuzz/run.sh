@@ -17,7 +17,7 @@
 # Environment: MAX_LEN (input bytes, 4096), TIMEOUT (seconds per input, 5), RSS_MB (2048; a
 # single allocation above it is a failure too), SMOKE=1 (work in a temporary corpus, append no
 # row), FUZZ_OPTIONS (more libFuzzer flags). Needs only the Swift toolchain: libFuzzer
-# (`-sanitize=fuzzer`) and AddressSanitizer ship with it as clang_rt libraries, and lld links.
+# (`-sanitize=fuzzer`) and AddressSanitizer ship with it as clang_rt libraries, and the default linker links.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -36,8 +36,12 @@ timeout=${TIMEOUT:-5}
 rss_mb=${RSS_MB:-2048}
 
 "$root/scripts/install-deps.sh"
+# Not `--sanitize fuzzer --sanitize address`: swiftc keeps only the last -sanitize= flag, and
+# SwiftPM passes the two in no fixed order, so a build would randomly lose the coverage
+# instrumentation (or ASan) and rebuild everything each time. `--sanitize fuzzer` lets SwiftPM
+# link libFuzzer's `main`; the one -sanitize= list after it is what swiftc uses.
 # -enable-testing: the targets `@testable import Hogwild` for the readers' in-memory entry points.
-build_flags=(-c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing)
+build_flags=(-c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
 for t in $targets; do
   swift build "${build_flags[@]}" --product "fuzz-$t" 2>&1 | grep -E 'error|warning: unre|Compiling|Build' | grep -v '^\[' || true
   [ -x ".build/release/fuzz-$t" ] || { echo "error: fuzz-$t did not build" >&2; exit 1; }
