@@ -201,6 +201,12 @@ public enum ModelFile {
         let itemTable = try readTable(header.itemCount)
         var network: DeepMatcher? = nil
         if config.matcher == .mlp {
+            // Up to 2 GiB for the largest valid dimension and hidden size: checked against the
+            // file before it is allocated.
+            let networkBytes = (2 * config.dimension + 2) * config.hidden * 4
+            guard reader.offset + networkBytes <= size - 8 else {
+                throw HogwildError("'\(path)' is truncated: its header's MLP network (hidden \(config.hidden) × dim \(config.dimension)) takes \(networkBytes) bytes, more than the file holds")
+            }
             let loaded = DeepMatcher(dimension: config.dimension, hidden: config.hidden)
             for part in DeepMatcher.Part.allCases {
                 let count = loaded.valueCount(part)

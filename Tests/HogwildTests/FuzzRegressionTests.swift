@@ -42,3 +42,36 @@ struct FuzzRegressionTests {
         #expect(u.ids == ["caf\u{E9}", "cafe"] && i.ids == ["\u{65E5}", "\u{6708}"] && records.users == [0, 1])
     }
 }
+
+extension FuzzRegressionTests {
+    /// A model file whose header (checksum valid) claims the largest MLP network, 65536 × 4096,
+    /// made the loader allocate and clear 2 GiB before finding that the file holds 48 bytes of
+    /// it (found by fuzz-model as an out-of-memory). Now it is refused before allocating.
+    @Test func anMLPNetworkTheFileCannotHoldIsRefusedBeforeAllocating() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var config = TrainingConfiguration(loss: .margin)
+        config.matcher = .mlp
+        config.dimension = 2
+        config.hidden = 2
+        let path = "\(folder.path)/m.hgw"
+        try ModelFile.save(EmbeddingModel(configuration: config, users: IDMap(), items: IDMap()), to: path)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(try ModelFile.load(path).model.network?.hidden == 2)
+        let bad = try ModelFileHeaderTests.rewrite(good) { $0.configuration.dimension = 65_536; $0.configuration.hidden = 4096 }
+        try bad.write(to: URL(fileURLWithPath: path))
+        let before = peakResidentBytes()
+        let error = #expect(throws: HogwildError.self) { try ModelFile.load(path) }
+        #expect(error?.description == "'\(path)' is truncated: its header's MLP network (hidden 4096 × dim 65536) takes \(2 * 65_538 * 4096 * 4) bytes, more than the file holds")
+        // The 2 GiB the network would take were never touched (other tests running alongside
+        // stay far below this margin).
+        #expect(peakResidentBytes() - before < 1 << 30)
+    }
+
+    /// The process's peak resident set so far, in bytes.
+    private func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        return usage.ru_maxrss * 1024
+    }
+}
