@@ -236,6 +236,10 @@ public enum RatingsReader {
         guard value.isFinite else {
             throw HogwildError.at(path, line: line, "rating '\(text(base, start, end))' is not a finite number")
         }
+        // Ratings are stored as Float: a Double beyond its range would become ±inf.
+        guard Float(value).isFinite else {
+            throw HogwildError.at(path, line: line, "rating '\(text(base, start, end))' is out of range (ratings are 32-bit floats, at most 3.4e38 in size)")
+        }
         return Float(value)
     }
 }
