@@ -95,7 +95,7 @@ for t in $targets; do
     result="failed (exit $code${artifact:+, $artifact})"
     grep -m3 -E 'ERROR|Fatal error|SUMMARY|==[0-9]+==' "$log" >&2 || tail -5 "$log" >&2
   fi
-  per_cpu=$(awk -v n="${executions:-0}" -v c="$cpu_seconds" 'BEGIN {printf "%.0f", c > 0 ? n / c : 0}')
+  per_cpu=$(awk -v n="${executions:-0}" -v c="$cpu_seconds" 'BEGIN {printf "%.0f", (c > 0 ? n / c : 0)}')
   printf '%-13s %s: %s executions, %s execs/s (%s per CPU second), %.0f s, corpus %s files / %s bytes, peak RSS %s MB\n' \
     "$t" "$result" "${executions:-?}" "${rate:-?}" "$per_cpu" "$seconds" "$files" "$bytes" "${rss:-?}"
   [ -n "${SMOKE:-}" ] || printf '%s,%s,%s,%s,%s,%s,%.0f,%s,%s,%s,%s,%s,"%s","%s",%s,%s,%s,%s\n' \
