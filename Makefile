@@ -7,7 +7,7 @@
 HOGWILD_DATA ?= $(abspath $(wildcard $(CURDIR)/../shared/data))
 export HOGWILD_DATA
 
-.PHONY: deps build run test tsan bench perf clean
+.PHONY: deps build run test tsan bench perf clean fuzz-smoke
 
 deps:
 	@scripts/install-deps.sh
@@ -41,6 +41,13 @@ test: deps
 # the sanitizer does not instrument, so a second run would only repeat the first.
 tsan: deps
 	HOGWILD_TSAN=1 swift test --disable-xctest --sanitize=thread --scratch-path .build-tsan --skip '^TrainerTests\.'
+
+# The libFuzzer targets of perf/fuzz (text and binary interaction files, model files, feature
+# files), each over its seed corpus and then 20,000 mutated inputs; a crash, hang, leak or
+# oversized allocation fails it (the input is kept in perf/fuzz/crashes/). Long runs and their
+# figures: perf/fuzz/run.sh (perf/fuzz/README.md).
+fuzz-smoke:
+	SMOKE=1 perf/fuzz/run.sh all 20000
 
 bench: build
 	.build/release/hogwild bench --data ml-100k --threads 1,2 --repeats 5 --report perf/results/bench-ml-100k.json

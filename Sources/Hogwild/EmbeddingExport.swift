@@ -525,8 +525,13 @@ public enum EmbeddingExport {
     /// - Throws: a `file:line` `HogwildError` for a line that is not `name|index` with an index
     ///   below 1000, or when the file cannot be read.
     public static func readGenres(_ path: String) throws -> [String] {
+        try readGenres(FileBytes.read(path), path: path)
+    }
+
+    /// `readGenres(_:)` on contents in memory (`FileBytes.read`'s result); `path` names them in errors.
+    static func readGenres(_ contents: (bytes: [UInt8], count: Int), path: String) throws -> [String] {
         var names: [Int: String] = [:]
-        for (number, line) in try textLines(path, latin1: true) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (number, line) in textLines(contents, latin1: true) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false)
             guard fields.count == 2, let index = Int(fields[1].trimmingCharacters(in: .whitespaces)), index >= 0, index < 1000 else {
                 throw HogwildError.at(path, line: number, "expected 'name|index'")
@@ -544,8 +549,14 @@ public enum EmbeddingExport {
     /// - Throws: a `file:line` `HogwildError` for a line with fewer than two fields or an empty
     ///   id, or when the file cannot be read.
     public static func readMovieLens100kItems(_ path: String, genres: [String]) throws -> [String: ItemInfo] {
+        try readMovieLens100kItems(FileBytes.read(path), path: path, genres: genres)
+    }
+
+    /// `readMovieLens100kItems(_:genres:)` on contents in memory; `path` names them in errors.
+    static func readMovieLens100kItems(_ contents: (bytes: [UInt8], count: Int), path: String,
+                                       genres: [String]) throws -> [String: ItemInfo] {
         var table: [String: ItemInfo] = [:]
-        for (number, line) in try textLines(path, latin1: true) where !line.isEmpty {
+        for (number, line) in textLines(contents, latin1: true) where !line.isEmpty {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false)
             guard fields.count >= 2, !fields[0].isEmpty else {
                 throw HogwildError.at(path, line: number, "expected 'id|title|date|video date|url|genre flags…'")
@@ -568,7 +579,12 @@ public enum EmbeddingExport {
     /// - Throws: a `file:line` `HogwildError` for a record with fewer than two fields or an empty
     ///   id, or an unterminated quoted field, or when the file cannot be read.
     public static func readMoviesCSV(_ path: String) throws -> [String: ItemInfo] {
-        let (bytes, count) = try FileBytes.read(path)
+        try readMoviesCSV(FileBytes.read(path), path: path)
+    }
+
+    /// `readMoviesCSV(_:)` on contents in memory; `path` names them in errors.
+    static func readMoviesCSV(_ contents: (bytes: [UInt8], count: Int), path: String) throws -> [String: ItemInfo] {
+        let (bytes, count) = contents
         let text = String(decoding: bytes[0..<count], as: UTF8.self)
         var table: [String: ItemInfo] = [:]
         for (number, fields) in try csvRecords(text, path: path) {
@@ -629,10 +645,11 @@ public enum EmbeddingExport {
         return records
     }
 
-    /// The lines of a text file, numbered from 1, without line terminators (`\n` or `\r\n`),
-    /// decoded as latin-1 (each byte one Unicode scalar, as MovieLens 100k's files need) or UTF-8.
-    static func textLines(_ path: String, latin1: Bool) throws -> [(Int, String)] {
-        let (bytes, count) = try FileBytes.read(path)
+    /// The lines of a text file's contents (`FileBytes.read`'s result), numbered from 1, without
+    /// line terminators (`\n` or `\r\n`), decoded as latin-1 (each byte one Unicode scalar, as
+    /// MovieLens 100k's files need) or UTF-8.
+    static func textLines(_ contents: (bytes: [UInt8], count: Int), latin1: Bool) -> [(Int, String)] {
+        let (bytes, count) = contents
         var lines: [(Int, String)] = []
         var start = 0
         while start < count {

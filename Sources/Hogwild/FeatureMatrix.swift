@@ -85,6 +85,11 @@ extension FeatureMatrix {
         guard let (file, table) = try EmbeddingExport.itemTable(nextTo: trainFile) else {
             throw HogwildError("no u.item or movies.csv next to '\(trainFile)' to read genres from")
         }
+        return itemGenres(table, file: file, items: items)
+    }
+
+    /// The genre features of `itemGenres(nextTo:items:)` from an item table read from `file`.
+    static func itemGenres(_ table: [String: EmbeddingExport.ItemInfo], file: String, items: IDMap) -> FeatureMatrix {
         var assignments: [(entity: Int32, feature: String)] = [], unknown = 0
         // Sorted, so feature ids do not depend on dictionary order.
         for id in table.keys.sorted(by: { (Int($0) ?? .max, $0) < (Int($1) ?? .max, $1) }) {
@@ -117,8 +122,14 @@ extension FeatureMatrix {
     /// - Throws: a `file:line` error for a line with fewer than four fields, an empty field or a
     ///   non-integer age.
     public static func readUserDemographics(_ path: String, users: IDMap) throws -> FeatureMatrix {
+        try readUserDemographics(FileBytes.read(path), path: path, users: users)
+    }
+
+    /// `readUserDemographics(_:users:)` on contents in memory (`FileBytes.read`'s result); `path`
+    /// names them in errors.
+    static func readUserDemographics(_ contents: (bytes: [UInt8], count: Int), path: String, users: IDMap) throws -> FeatureMatrix {
         var assignments: [(entity: Int32, feature: String)] = [], unknown = 0
-        for (number, line) in try EmbeddingExport.textLines(path, latin1: true) where !line.isEmpty {
+        for (number, line) in EmbeddingExport.textLines(contents, latin1: true) where !line.isEmpty {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard fields.count >= 4, !fields[0].isEmpty, !fields[2].isEmpty, !fields[3].isEmpty else {
                 throw HogwildError.at(path, line: number, "expected 'id|age|gender|occupation|zip'")
@@ -142,8 +153,13 @@ extension FeatureMatrix {
     ///
     /// - Throws: a `file:line` error for a line that is not exactly two non-empty fields.
     public static func read(_ path: String, ids: IDMap) throws -> FeatureMatrix {
+        try read(FileBytes.read(path), path: path, ids: ids)
+    }
+
+    /// `read(_:ids:)` on contents in memory (`FileBytes.read`'s result); `path` names them in errors.
+    static func read(_ contents: (bytes: [UInt8], count: Int), path: String, ids: IDMap) throws -> FeatureMatrix {
         var assignments: [(entity: Int32, feature: String)] = [], unknown = 0, first = true
-        for (number, line) in try EmbeddingExport.textLines(path, latin1: false)
+        for (number, line) in EmbeddingExport.textLines(contents, latin1: false)
         where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             defer { first = false }
             let separator: Character = line.contains("\t") ? "\t" : ","

@@ -70,19 +70,40 @@ public enum InteractionFile {
         public var testPairs: Int
     }
 
-    /// Reads and checks the header of `path` from the open descriptor `fd`: magic, version,
-    /// counts within the matrices' 32-bit indices, and a file size that is exactly what the
-    /// counts make, so that nothing is allocated for counts the file cannot hold.
-    ///
-    /// - Throws: `HogwildError` (one line naming the file and the field) otherwise.
+    /// Reads and checks the header of `path` from the open descriptor `fd` (see
+    /// `header(size:path:readAt:)`).
     static func header(_ fd: Int32, path: String) throws -> Header {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }
-        let size = Int(info.st_size)
-        var header = [UInt8](repeating: 0, count: headerSize)
-        guard size >= headerSize, pread(fd, &header, headerSize, 0) == headerSize else {
-            throw HogwildError("'\(path)' is truncated (no complete header)")
+        return try header(size: Int(info.st_size), path: path, readAt: reader(fd, path: path))
+    }
+
+    /// Copies `count` bytes at file offset `offset` of `fd` into a destination, or throws.
+    private static func reader(_ fd: Int32, path: String) -> (UnsafeMutableRawPointer, Int, Int) throws -> Void {
+        { destination, count, offset in try FileBytes.readExactly(fd, into: destination, count: count, at: offset, path: path) }
+    }
+
+    /// Reads a file written by `write` from bytes in memory, as `read(_:)` does; `path` only
+    /// names the source in errors (the fuzz targets in perf/fuzz call this).
+    static func read(bytes: UnsafeRawBufferPointer, path: String) throws -> (users: Int, items: Int, train: InteractionMatrix, test: InteractionMatrix) {
+        let readAt: (UnsafeMutableRawPointer, Int, Int) throws -> Void = { destination, count, offset in
+            guard offset + count <= bytes.count else { throw HogwildError("'\(path)' is truncated") }
+            destination.copyMemory(from: bytes.baseAddress! + offset, byteCount: count)
         }
+        let h = try header(size: bytes.count, path: path, readAt: readAt)
+        return try matrices(h, path: path, readAt: readAt)
+    }
+
+    /// Reads and checks a header: magic, version, counts within the matrices' 32-bit indices,
+    /// and a file size (`size`) that is exactly what the counts make, so that nothing is
+    /// allocated for counts the file cannot hold. `readAt(destination, count, offset)` copies
+    /// `count` bytes from `offset` or throws.
+    ///
+    /// - Throws: `HogwildError` (one line naming the file and the field) otherwise.
+    private static func header(size: Int, path: String, readAt: (UnsafeMutableRawPointer, Int, Int) throws -> Void) throws -> Header {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        guard size >= headerSize else { throw HogwildError("'\(path)' is truncated (no complete header)") }
+        try header.withUnsafeMutableBytes { try readAt($0.baseAddress!, headerSize, 0) }
         guard Array(header[0..<8]) == magic else { throw HogwildError("'\(path)' is not a Hogwild interaction file") }
         func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
             T(littleEndian: header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) })
@@ -105,6 +126,27 @@ public enum InteractionFile {
         guard size >= expected else { throw HogwildError("'\(path)' is truncated (\(size) of \(expected) bytes)") }
         guard size == expected else { throw HogwildError("'\(path)' has \(size - expected) unexpected trailing bytes") }
         return Header(users: u, items: Int(items), trainPairs: tr, testPairs: te)
+    }
+
+    /// The two matrices after a checked header, read through `readAt` (see `header(size:path:readAt:)`).
+    private static func matrices(_ h: Header, path: String, readAt: (UnsafeMutableRawPointer, Int, Int) throws -> Void)
+        throws -> (users: Int, items: Int, train: InteractionMatrix, test: InteractionMatrix) {
+        let u = h.users, i = h.items, tr = h.trainPairs, te = h.testPairs
+        var position = headerSize
+        func load<T: BitwiseCopyable>(_ count: Int, _: T.Type) throws -> AlignedBuffer<T> {
+            let buffer = AlignedBuffer<T>(count: count)
+            let bytes = count * MemoryLayout<T>.stride
+            try buffer.withUnsafeMutableBufferPointer { b in
+                try readAt(UnsafeMutableRawPointer(b.baseAddress!), bytes, position)
+            }
+            position += bytes
+            return buffer
+        }
+        let trainOffsets = try load(u + 1, Int.self), trainColumns = try load(tr, Int32.self)
+        let testOffsets = try load(u + 1, Int.self), testColumns = try load(te, Int32.self)
+        let train = try InteractionMatrix(userCount: u, itemCount: i, offsets: trainOffsets, columns: trainColumns, describe: "'\(path)' train")
+        let test = try InteractionMatrix(userCount: u, itemCount: i, offsets: testOffsets, columns: testColumns, describe: "'\(path)' test")
+        return (u, i, train, test)
     }
 
     /// The checked header of the interaction file at `path` (see `read`), without reading the
@@ -130,21 +172,6 @@ public enum InteractionFile {
         guard fd >= 0 else { throw HogwildError("cannot read '\(path)': \(FileBytes.errorText())") }
         defer { close(fd) }
         let h = try header(fd, path: path)
-        let u = h.users, i = h.items, tr = h.trainPairs, te = h.testPairs
-        var position = headerSize
-        func load<T: BitwiseCopyable>(_ count: Int, _: T.Type) throws -> AlignedBuffer<T> {
-            let buffer = AlignedBuffer<T>(count: count)
-            let bytes = count * MemoryLayout<T>.stride
-            try buffer.withUnsafeMutableBufferPointer { b in
-                try FileBytes.readExactly(fd, into: UnsafeMutableRawPointer(b.baseAddress!), count: bytes, at: position, path: path)
-            }
-            position += bytes
-            return buffer
-        }
-        let trainOffsets = try load(u + 1, Int.self), trainColumns = try load(tr, Int32.self)
-        let testOffsets = try load(u + 1, Int.self), testColumns = try load(te, Int32.self)
-        let train = try InteractionMatrix(userCount: u, itemCount: i, offsets: trainOffsets, columns: trainColumns, describe: "'\(path)' train")
-        let test = try InteractionMatrix(userCount: u, itemCount: i, offsets: testOffsets, columns: testColumns, describe: "'\(path)' test")
-        return (u, i, train, test)
+        return try matrices(h, path: path, readAt: reader(fd, path: path))
     }
 }

@@ -129,6 +129,12 @@ public enum ModelFile {
     /// - Complexity: O(file size).
     public static func load(_ path: String) throws -> (model: EmbeddingModel, header: Header) {
         let (bytes, size) = try FileBytes.read(path)
+        return try load(bytes: bytes, count: size, path: path)
+    }
+
+    /// Parses the first `size` of `bytes` as `load(_:)` does (which calls it; the fuzz targets in
+    /// perf/fuzz call it directly). `path` only names the source in errors.
+    static func load(bytes: [UInt8], count size: Int, path: String) throws -> (model: EmbeddingModel, header: Header) {
         var reader = ByteReader(bytes: bytes, count: size, path: path)
         guard size >= magic.count, Array(bytes[0..<magic.count]) == magic else {
             throw HogwildError("'\(path)' is not a Hogwild model file (bad magic bytes)")
@@ -201,6 +207,7 @@ public enum ModelFile {
         let itemTable = try readTable(header.itemCount)
         var network: DeepMatcher? = nil
         if config.matcher == .mlp {
+            // The header check above has held the network's size against the file's.
             let loaded = DeepMatcher(dimension: config.dimension, hidden: config.hidden)
             for part in DeepMatcher.Part.allCases {
                 let count = loaded.valueCount(part)

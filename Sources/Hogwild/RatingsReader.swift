@@ -97,6 +97,15 @@ public enum RatingsReader {
         }
     }
 
+    /// Parses `count` bytes at `base`, followed by `FileBytes.readPadding` zero bytes, as `read`
+    /// parses a file's contents (the fuzz targets in perf/fuzz call it); `path` only names the
+    /// source in errors.
+    static func read(bytes base: UnsafePointer<UInt8>, count: Int, path: String, users: inout IDMap, items: inout IDMap,
+                     addNewIDs: Bool, threads: Int = 1, chunkBytes: Int = defaultChunkBytes) throws -> RatingRecords {
+        try parse(Text(base: base, count: count), path: path, users: &users, items: &items,
+                  addNewIDs: addNewIDs, threads: threads, chunkBytes: chunkBytes)
+    }
+
     /// The file's bytes (followed by `FileBytes.readPadding` zero bytes).
     struct Text: @unchecked Sendable {
         let base: UnsafePointer<UInt8>
