@@ -26,7 +26,8 @@ run: build
 	  set -x; .build/release/hogwild train --data synthetic --baseline popularity --baseline random; \
 	fi
 
-# Every public declaration documented, the suite, then the suite again under ThreadSanitizer. The CLI tests run the release `hogwild`
+# Every public declaration documented, the suite, the in-process suites under ThreadSanitizer, then a
+# short fuzz of every reader. The CLI tests run the release `hogwild`
 # (HOGWILD_BIN; they do not link it): they train on ml-100k, ~40× slower in a debug build.
 test: deps
 	scripts/check-docs.sh
@@ -34,6 +35,7 @@ test: deps
 	@scripts/test-data.sh .build/release/hogwild
 	HOGWILD_BIN=$(CURDIR)/.build/release/hogwild swift test --disable-xctest
 	$(MAKE) --no-print-directory tsan
+	$(MAKE) --no-print-directory fuzz-smoke
 
 # The in-process suites under ThreadSanitizer. HOGWILD_TSAN leaves out only the multi-worker
 # training tests, whose item-row races are the Hogwild algorithm (see HogwildTrainer's

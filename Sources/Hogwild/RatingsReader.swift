@@ -155,9 +155,20 @@ public enum RatingsReader {
         var maps: [(users: [Int32], items: [Int32])] = []
         var line = layout.linesBefore
         for chunk in chunks {
+            let before = (users: userTable.count, items: itemTable.count)
             let userMap = chunk.users.table.indices(in: &userTable, insert: addNewIDs)
             let itemMap = chunk.items.table.indices(in: &itemTable, insert: addNewIDs)
             var first: (line: Int, message: String)? = chunk.problem.map { ($0.line, $0.message) }
+            // Ids are kept as bytes but saved, printed and looked up as text: bytes that are not
+            // UTF-8 would all read back as U+FFFD, one id for many rows.
+            for (kind, map, ids, known) in [("user", userMap, chunk.users, before.users), ("item", itemMap, chunk.items, before.items)] {
+                for j in 0..<map.count where map[j] >= known && Int(ids.firstLines[j]) < first?.line ?? Int.max {
+                    let text = ids.table.withBytes(of: j) { bytes in
+                        bytes.allSatisfy { $0 < 0x80 } || String(validating: bytes, as: UTF8.self) != nil ? nil : HogwildError.escaped(bytes)
+                    }
+                    if let text { first = (Int(ids.firstLines[j]), "\(kind) id '\(text)' is not UTF-8 text; save the file as UTF-8") }
+                }
+            }
             if !addNewIDs {
                 for (kind, map, ids, modelCount) in [("user", userMap, chunk.users, users.count), ("item", itemMap, chunk.items, items.count)] {
                     for j in 0..<map.count where map[j] < 0 && Int(ids.firstLines[j]) < first?.line ?? Int.max {

@@ -16,25 +16,25 @@ struct FuzzRegressionTests {
     /// decode to U+FFFD) or canonically equivalent spellings (é as one scalar or as e + U+0301).
     /// The reader once numbered them by bytes and the id map by `String`, so a record pointed
     /// past the map's last row (found by fuzz-ratings). Ids are bytes now, in the reader and in
-    /// `IDMap` alike: such ids are two rows, and every record points inside the map.
-    @Test func idsThatDecodeToTheSameStringAreTwoRowsInRange() throws {
+    /// `IDMap` alike; bytes that are not UTF-8 are refused, since text is how ids are saved.
+    @Test func idsAreUTF8AndSpellingsStayApart() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let cases: [(String, [UInt8])] = [
-            ("invalid.tsv", Array("0\tu".utf8) + [0xE5] + Array("\n1\tu".utf8) + [0xA5] + [0x0A]),
-            ("nfc.csv", Array("caf\u{E9},1\ncafe\u{301},2\n".utf8)),
-        ]
-        for (name, bytes) in cases {
-            var users = IDMap(), items = IDMap()
-            let records = try RatingsReader.read(file(folder, name, bytes), users: &users, items: &items)
-            #expect(users.count == 2 && items.count == 2, "\(name)")
-            #expect(records.users == [0, 1] && records.items == [0, 1], "\(name)")
-        }
-        // The same through a map that already holds one spelling (a second file, or a model's ids).
+        // Bytes that are not UTF-8 would read back from a saved model as one id: refused.
+        var u = IDMap(), i = IDMap()
+        let invalid = file(folder, "invalid.tsv", Array("0\tu".utf8) + [0xE5] + Array("\n1\tu".utf8) + [0xA5] + [0x0A])
+        let error = #expect(throws: HogwildError.self) { try RatingsReader.read(invalid, users: &u, items: &i) }
+        #expect(error?.description == "\(invalid):1: item id 'u\\xE5' is not UTF-8 text; save the file as UTF-8")
+        // Two spellings of one character are two ids, and a saved model keeps them apart.
         var users = IDMap(), items = IDMap()
-        users.intern("caf\u{E9}")
-        let records = try RatingsReader.read(file(folder, "seeded.csv", Array("cafe\u{301},1\n".utf8)), users: &users, items: &items)
-        #expect(users.count == 2 && records.users == [1])
+        let records = try RatingsReader.read(file(folder, "nfc.csv", Array("caf\u{E9},1\ncafe\u{301},2\n".utf8)), users: &users, items: &items)
+        #expect(users.count == 2 && items.count == 2 && records.users == [0, 1] && records.items == [0, 1])
+        #expect(try IDMap(ids: users.ids) == users)
+        // The same through a map that already holds one spelling (a second file, or a model's ids).
+        var seeded = IDMap(), seededItems = IDMap()
+        seeded.intern("caf\u{E9}")
+        let more = try RatingsReader.read(file(folder, "seeded.csv", Array("cafe\u{301},1\n".utf8)), users: &seeded, items: &seededItems)
+        #expect(seeded.count == 2 && more.users == [1])
     }
 }
 
