@@ -7,7 +7,7 @@
 # exact criteria: same ids in the same order up to swaps of float ties within 1e-5, cosines
 # within 1e-4; the .vec files must also equal the npy export bit for bit).
 #
-#   HOGWILD_DATA=/work/shared/data perf/check_vec_gensim.sh
+#   HOGWILD_DATA=../shared/data perf/check_vec_gensim.sh
 #   FORCE=1 ...      rebuild perf/.venv-gensim from scratch
 #   KEEP=1 ...       keep the temporary model / export folder (its path is printed)
 #   HOGWILD_BIN=...  binary to test (default .build/release/hogwild; this script never builds)
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."                 # repository root
 
 if [[ -z "${HOGWILD_DATA:-}" ]]; then
-    echo "error: set HOGWILD_DATA to the folder holding ml-100k (e.g. HOGWILD_DATA=/work/shared/data $0)" >&2
+    echo "error: set HOGWILD_DATA to the folder holding ml-100k (e.g. HOGWILD_DATA=../shared/data $0)" >&2
     exit 2
 fi
 [[ -f "$HOGWILD_DATA/ml-100k/u.data" ]] || { echo "error: no ml-100k/u.data under HOGWILD_DATA=$HOGWILD_DATA" >&2; exit 2; }

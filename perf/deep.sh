@@ -20,7 +20,7 @@
 #
 # Every run appends one row to perf/results/deep-ml-100k.csv (rows of the phases run are replaced);
 # the 1-minute load average at the start of each run is recorded, since the machine is shared.
-# Usage: HOGWILD_DATA=/work/shared/data perf/deep.sh [tune] [refine] [edges] [strategies] [test] [speed]   (default: all)
+# Usage: HOGWILD_DATA=../shared/data perf/deep.sh [tune] [refine] [edges] [strategies] [test] [speed]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${HOGWILD_DATA:?set HOGWILD_DATA to the folder holding ml-100k}"
